@@ -1,1 +1,265 @@
+//! A lossless, editable HOCON document, modelled on `toml_edit` and
+//! reproducing the edits of ruby-hocon's `ConfigDocument` (what Puppet uses to
+//! edit pe.conf), so files touched by either tool never churn.
+//!
+//! ```
+//! use pe_analytics::hocon::Document;
+//! let mut doc = Document::parse("{\n  \"a::b\": 1\n}\n").unwrap();
+//! doc.set("\"puppet_enterprise::send_analytics_data\"", "false").unwrap();
+//! assert_eq!(doc.render(), "{\n  \"a::b\": 1\n  \"puppet_enterprise::send_analytics_data\": false\n}\n");
+//! ```
 
+mod edit;
+mod error;
+mod lexer;
+mod parser;
+mod path;
+pub mod render_json;
+mod token;
+mod tree;
+
+pub use edit::EditRules;
+pub use error::{HoconError, Location};
+pub use path::PathExpr;
+pub use token::Syntax;
+
+use edit::Editor;
+use error::RawError;
+use token::TokenKind;
+use tree::Node;
+
+const BOM: char = '\u{FEFF}';
+
+/// A parsed HOCON document that renders back to its exact input and can be
+/// edited without disturbing anything but the edited field.
+#[derive(Clone, Debug)]
+pub struct Document {
+    /// The text all tokens point into: the input (without BOM), followed by
+    /// the text of paths and values added by edits.
+    buf: String,
+    bom: bool,
+    root: Vec<Node>,
+    syntax: Syntax,
+    rules: EditRules,
+    newline: &'static str,
+}
+
+impl Document {
+    /// Parses HOCON (pe.conf's syntax) with the improved edit rules.
+    pub fn parse(text: &str) -> Result<Document, HoconError> {
+        Document::parse_with(text, Syntax::Conf, EditRules::Improved)
+    }
+
+    pub fn parse_with(text: &str, syntax: Syntax, rules: EditRules) -> Result<Document, HoconError> {
+        if text.len() >= u32::MAX as usize / 2 {
+            return Err(HoconError::Unsupported(
+                "documents of 2 GiB or more are not supported".into(),
+            ));
+        }
+        let (bom, body) = match text.strip_prefix(BOM) {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        let mut buf = body.to_string();
+        let (tokens, problem) = lexer::tokenize_with(&buf, 0, syntax, rules == EditRules::Ruby);
+        let root = parser::parse_document(tokens, &mut buf, syntax, problem)
+            .map_err(|e| e.into_syntax(body))?;
+        let newline = match rules {
+            EditRules::Ruby => "\n",
+            EditRules::Improved => line_ending(body),
+        };
+        Ok(Document {
+            buf,
+            bom,
+            root,
+            syntax,
+            rules,
+            newline,
+        })
+    }
+
+    /// The document's text: the input byte for byte, plus any edits.
+    pub fn render(&self) -> String {
+        let mut out = String::with_capacity(self.buf.len() + 3);
+        if self.bom {
+            out.push(BOM);
+        }
+        for node in &self.root {
+            node.render_into(&self.buf, &mut out);
+        }
+        out
+    }
+
+    pub fn syntax(&self) -> Syntax {
+        self.syntax
+    }
+
+    /// Whether the document has a BOM (kept on render).
+    pub fn has_bom(&self) -> bool {
+        self.bom
+    }
+
+    /// The line break this document's edits insert: `\r\n` when most of its
+    /// lines end that way, else `\n`.
+    pub fn newline(&self) -> &'static str {
+        self.newline
+    }
+
+    /// Parses a path expression as the edit methods take it.
+    pub fn parse_path(&mut self, path: &str, syntax: Syntax) -> Result<PathExpr, HoconError> {
+        let bad = |msg: String| HoconError::BadPath {
+            path: path.to_string(),
+            msg,
+        };
+        let start = self.buf.len();
+        self.buf.push_str(path);
+        let (tokens, problem) = lexer::tokenize(&self.buf, start, syntax);
+        if let Some(p) = problem {
+            self.buf.truncate(start);
+            return Err(bad(p.msg));
+        }
+        let result = path::parse_path_tokens(&tokens, &mut self.buf, syntax);
+        match result {
+            Ok(expr) => Ok(expr),
+            Err(e) => {
+                self.buf.truncate(start);
+                Err(bad(e.msg))
+            }
+        }
+    }
+
+    fn parse_value(&mut self, value: &str) -> Result<Node, HoconError> {
+        let start = self.buf.len();
+        self.buf.push_str(value);
+        let (tokens, problem) = lexer::tokenize_with(&self.buf, start, self.syntax, self.rules == EditRules::Ruby);
+        let result = parser::parse_single_value(tokens, &mut self.buf, self.syntax, problem);
+        match result {
+            Ok(node) => Ok(self.with_document_newlines(node)),
+            Err(RawError { offset, msg }) => {
+                self.buf.truncate(start);
+                let at = Location::of_offset(value, offset.saturating_sub(start));
+                Err(HoconError::BadValue {
+                    value: value.to_string(),
+                    msg: format!("column {}: {msg}", at.col),
+                })
+            }
+        }
+    }
+
+    /// Line breaks in a value given to `set` take the document's own style.
+    fn with_document_newlines(&mut self, node: Node) -> Node {
+        if self.newline == "\n" {
+            return node;
+        }
+        let start = self.buf.len();
+        self.buf.push_str(self.newline);
+        let crlf = token::Token::new(TokenKind::Newline, start, self.buf.len());
+        map_tokens(node, &|t| {
+            if t.kind == TokenKind::Newline {
+                crlf
+            } else {
+                t
+            }
+        })
+    }
+
+    fn root_object(&mut self) -> Result<(&mut Vec<Node>, bool), HoconError> {
+        let root_is_braceless = self.root.len() == 1;
+        for node in self.root.iter_mut() {
+            match node {
+                Node::Array(_) => {
+                    return Err(HoconError::Unsupported(
+                        "the document's root is an array, and values inside an array cannot be edited".into(),
+                    ))
+                }
+                Node::Object(children) => {
+                    let braceless = root_is_braceless && !children.first().is_some_and(|c| c.is_token(TokenKind::OpenCurly));
+                    return Ok((children, braceless));
+                }
+                _ => {}
+            }
+        }
+        Err(HoconError::Unsupported("the document has no root object".into()))
+    }
+
+    /// Whether the document sets `path` or anything under it (ruby-hocon's
+    /// `has_value?`: includes are not followed, arrays not looked into).
+    pub fn has(&mut self, path: &str) -> Result<bool, HoconError> {
+        let expr = self.parse_path(path, Syntax::Conf)?;
+        let (syntax, rules, newline) = (self.syntax, self.rules, self.newline);
+        let (children, _) = self.root_object()?;
+        let children = std::mem::take(children);
+        let editor = Editor {
+            buf: &mut self.buf,
+            syntax,
+            rules,
+            newline,
+        };
+        let found = editor.has_value(&children, &expr.elements);
+        *self.root_object()?.0 = children;
+        Ok(found)
+    }
+
+    /// Sets `path` to the HOCON value text `value` (`false`, `"x"`, `[1]`).
+    pub fn set(&mut self, path: &str, value: &str) -> Result<(), HoconError> {
+        let expr = self.parse_path(path, self.syntax)?;
+        let value = self.parse_value(value)?;
+        self.edit(&expr, Some(value))
+    }
+
+    /// Sets `path` to a JSON value, written as ruby-hocon's
+    /// `set_config_value` writes it.
+    pub fn set_json(&mut self, path: &str, value: &serde_json::Value) -> Result<(), HoconError> {
+        self.set(path, &render_json::render_config_value(value))
+    }
+
+    /// Removes every field that sets `path` or something under it.
+    pub fn remove(&mut self, path: &str) -> Result<(), HoconError> {
+        let expr = self.parse_path(path, self.syntax)?;
+        self.edit(&expr, None)
+    }
+
+    fn edit(&mut self, expr: &PathExpr, value: Option<Node>) -> Result<(), HoconError> {
+        let (syntax, rules, newline) = (self.syntax, self.rules, self.newline);
+        let (children, braceless) = self.root_object()?;
+        let mut children = std::mem::take(children);
+        let mut editor = Editor {
+            buf: &mut self.buf,
+            syntax,
+            rules,
+            newline,
+        };
+        editor.change_value_on_path(&mut children, &expr.elements, value.as_ref(), braceless);
+        if let Some(value) = value {
+            if !editor.has_value(&children, &expr.elements) {
+                editor.add_value_on_path(&mut children, expr, value);
+            }
+        }
+        *self.root_object()?.0 = children;
+        Ok(())
+    }
+}
+
+/// `\r\n` when most line breaks in `text` are CRLF, else `\n`.
+fn line_ending(text: &str) -> &'static str {
+    let crlf = text.matches("\r\n").count();
+    let lf = text.matches('\n').count() - crlf;
+    if crlf > lf {
+        "\r\n"
+    } else {
+        "\n"
+    }
+}
+
+fn map_tokens(node: Node, f: &dyn Fn(token::Token) -> token::Token) -> Node {
+    let map_all = |children: Vec<Node>| children.into_iter().map(|c| map_tokens(c, f)).collect();
+    match node {
+        Node::Token(t) => Node::Token(f(t)),
+        Node::Field(c) => Node::Field(map_all(c)),
+        Node::Include(c) => Node::Include(map_all(c)),
+        Node::Object(c) => Node::Object(map_all(c)),
+        Node::Array(c) => Node::Array(map_all(c)),
+        Node::Concat(c) => Node::Concat(map_all(c)),
+        other => other,
+    }
+}

@@ -1,0 +1,390 @@
+//! Edits on the syntax tree: a port of ruby-hocon's `ConfigNodeObject`
+//! (`change_value_on_path`, `add_value_on_path`, `indentation`, `has_value`)
+//! and `ConfigNodeComplexValue#indent_text`.
+//!
+//! Under [`EditRules::Ruby`] the result is ruby-hocon's, byte for byte. Under
+//! [`EditRules::Improved`] (the default) a few of its outputs are mended; each
+//! mend is marked `Improved:` below and listed in the README.
+
+use super::path::{key_elements, starts_with, PathExpr};
+use super::token::{Syntax, Token, TokenKind};
+use super::tree::Node;
+
+/// Which edit rules apply.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum EditRules {
+    /// ruby-hocon's output, mended where it is invalid, lossy or untidy.
+    #[default]
+    Improved,
+    /// Exactly what ruby-hocon 1.3.1 writes (for differential tests).
+    Ruby,
+}
+
+pub(crate) struct Editor<'a> {
+    pub buf: &'a mut String,
+    pub syntax: Syntax,
+    pub rules: EditRules,
+    /// The line break inserted lines get.
+    pub newline: &'static str,
+}
+
+impl Editor<'_> {
+    fn improved(&self) -> bool {
+        self.rules == EditRules::Improved
+    }
+
+    fn new_token(&mut self, kind: TokenKind, text: &str) -> Token {
+        let start = self.buf.len();
+        self.buf.push_str(text);
+        Token::new(kind, start, self.buf.len())
+    }
+
+    fn key_of(&self, field: &Node) -> Vec<String> {
+        key_elements(field.field_path().unwrap_or(&[]), self.buf)
+    }
+
+    /// Whether a field sets `desired` or something below it.
+    pub fn has_value(&self, children: &[Node], desired: &[String]) -> bool {
+        children.iter().any(|node| {
+            if !matches!(node, Node::Field(_)) {
+                return false;
+            }
+            let key = self.key_of(node);
+            if starts_with(&key, desired) {
+                return true;
+            }
+            if starts_with(desired, &key) {
+                if let Some(Node::Object(inner)) = node.field_value() {
+                    return self.has_value(inner, &desired[key.len()..]);
+                }
+            }
+            false
+        })
+    }
+
+    /// Sets (`Some`) or removes (`None`) every field for `desired` in an
+    /// object: the last one is replaced, earlier ones and longer paths under
+    /// it are deleted, and objects on the way are recursed into.
+    pub fn change_value_on_path(
+        &mut self,
+        children: &mut Vec<Node>,
+        desired: &[String],
+        value: Option<&Node>,
+        braceless_root: bool,
+    ) {
+        let mut seen_non_matching = false;
+        let mut value_copy = value;
+        let mut i = children.len();
+        while i > 0 {
+            i -= 1;
+            if let Node::Token(t) = &children[i] {
+                if self.syntax == Syntax::Json && !seen_non_matching && t.kind == TokenKind::Comma {
+                    children.remove(i);
+                }
+                continue;
+            }
+            if !matches!(children[i], Node::Field(_)) {
+                continue;
+            }
+            let key = self.key_of(&children[i]);
+            let exact = key == desired;
+            if (value_copy.is_none() && exact) || (starts_with(&key, desired) && !exact) {
+                children.remove(i);
+                // The blanks and commas after it on its line go with it.
+                while i < children.len() {
+                    match &children[i] {
+                        Node::Token(t) if t.kind == TokenKind::Whitespace || t.kind == TokenKind::Comma => {
+                            children.remove(i);
+                        }
+                        _ => break,
+                    }
+                }
+                children.insert(i, Node::Removed);
+            } else if exact {
+                seen_non_matching = true;
+                let value = value_copy.expect("checked above");
+                // ruby-hocon looks at the node before only from index 2 on.
+                let before = if i >= 2 { children[i - 1].token() } else { None };
+                let new_value = match before {
+                    Some(ws) if value.is_complex_value() && ws.kind == TokenKind::Whitespace => {
+                        indent_text(value, &Node::Token(ws))
+                    }
+                    _ => value.clone(),
+                };
+                self.replace_value(&mut children[i], new_value);
+                value_copy = None;
+            } else if starts_with(desired, &key) {
+                seen_non_matching = true;
+                let remaining = desired[key.len()..].to_vec();
+                if let Some(Node::Object(inner)) = children[i].field_value_mut() {
+                    let mut inner = std::mem::take(inner);
+                    self.change_value_on_path(&mut inner, &remaining, value_copy, false);
+                    if let Some(Node::Object(slot)) = children[i].field_value_mut() {
+                        *slot = inner;
+                    }
+                }
+                // ruby-hocon means to stop here once a nested object took the
+                // value, but its check compares a node with itself and never
+                // fires; so every matching object gets the value.
+            } else {
+                seen_non_matching = true;
+            }
+        }
+        self.tidy_removed(children, braceless_root);
+    }
+
+    /// Puts `new_value` in place of a field's value.
+    fn replace_value(&mut self, field: &mut Node, new_value: Node) {
+        let is_object = matches!(new_value, Node::Object(_));
+        let had_separator = field.field_separator().is_some();
+        let Node::Field(children) = field else {
+            return;
+        };
+        if let Some(slot) = children.iter_mut().find(|c| c.is_value()) {
+            *slot = new_value;
+        }
+        // Improved: `key { ... }` has no separator; ruby-hocon then writes
+        // `key false`, which is not HOCON. Give the key a colon.
+        if self.improved() && !is_object && !had_separator {
+            let colon = self.new_token(TokenKind::Colon, ":");
+            let path_at = children.iter().position(|c| matches!(c, Node::Path(_))).unwrap_or(0);
+            children.insert(path_at + 1, Node::Token(colon));
+            if !children.get(path_at + 2).is_some_and(Node::is_whitespace) {
+                let space = self.new_token(TokenKind::Whitespace, " ");
+                children.insert(path_at + 2, Node::Token(space));
+            }
+        }
+    }
+
+    /// Drops the markers left by deleted fields. Improved: a line that held
+    /// only the deleted field is removed whole, instead of being left with
+    /// its indentation (or nothing) before the line break.
+    fn tidy_removed(&mut self, children: &mut Vec<Node>, braceless_root: bool) {
+        while let Some(m) = children.iter().position(|c| matches!(c, Node::Removed)) {
+            children.remove(m);
+            if !self.improved() {
+                continue;
+            }
+            let is_line_start = |idx: usize| idx == 0 || children[idx - 1].is_newline();
+            let start = if m > 0 && children[m - 1].is_whitespace() && is_line_start(m - 1) {
+                m - 1
+            } else if is_line_start(m) && (m > 0 || braceless_root) {
+                m
+            } else {
+                continue;
+            };
+            let mut end = m;
+            while end < children.len() && matches!(children[end], Node::Removed) {
+                end += 1;
+            }
+            if end < children.len() && children[end].is_newline() {
+                children.drain(start..=end);
+            } else if end == children.len() && braceless_root {
+                // The last line of the file: take the line break before it.
+                let from = if start > 0 && children[start - 1].is_newline() {
+                    start - 1
+                } else {
+                    start
+                };
+                children.drain(from..end);
+            }
+        }
+    }
+
+    /// The blanks a new field gets in front of it (ruby-hocon's
+    /// `indentation`): a line break and the indentation of the first field
+    /// that starts a line; or two more spaces than the closing brace; or, for
+    /// an object on one line, a single space.
+    fn indentation(&mut self, children: &[Node]) -> Vec<Node> {
+        if children.is_empty() {
+            return Vec::new();
+        }
+        let mut seen_newline = false;
+        for (i, child) in children.iter().enumerate() {
+            if !seen_newline {
+                seen_newline = child.is_newline();
+            } else if child.is_whitespace()
+                && matches!(children.get(i + 1), Some(Node::Field(_) | Node::Include(_)))
+            {
+                let nl = self.new_token(TokenKind::Newline, self.newline);
+                return vec![Node::Token(nl), child.clone()];
+            }
+        }
+        if !seen_newline {
+            let space = self.new_token(TokenKind::Whitespace, " ");
+            return vec![Node::Token(space)];
+        }
+        let nl = self.new_token(TokenKind::Newline, self.newline);
+        if children.last().is_some_and(|c| c.is_token(TokenKind::CloseCurly)) {
+            let mut indent = String::new();
+            if let Some(Node::Token(t)) = children.len().checked_sub(2).map(|i| &children[i]) {
+                if t.kind == TokenKind::Whitespace {
+                    indent.push_str(t.text(self.buf));
+                }
+            }
+            indent.push_str("  ");
+            let ws = self.new_token(TokenKind::Whitespace, &indent);
+            return vec![Node::Token(nl), Node::Token(ws)];
+        }
+        // A braceless root: new fields start in column 0.
+        vec![Node::Token(nl)]
+    }
+
+    /// Adds a field for `desired` to an object that has none; for a longer
+    /// path, inside the last object on the way, or in new nested objects.
+    pub fn add_value_on_path(&mut self, children: &mut Vec<Node>, desired: &PathExpr, value: Node) {
+        let path = &desired.elements;
+        let indentation = self.indentation(children);
+        let indented_value = match indentation.last() {
+            // Improved: in a braceless root the "indentation" is a bare line
+            // break; ruby-hocon puts one after every line of the value.
+            Some(last) if value.is_complex_value() && !(self.improved() && last.is_newline()) => {
+                indent_text(&value, last)
+            }
+            _ => value.clone(),
+        };
+        let same_line = !indentation.first().is_some_and(Node::is_newline);
+
+        if path.len() > 1 {
+            for i in (0..children.len()).rev() {
+                if !matches!(children[i], Node::Field(_)) {
+                    continue;
+                }
+                let key = self.key_of(&children[i]);
+                if starts_with(path, &key) {
+                    if let Some(Node::Object(inner)) = children[i].field_value_mut() {
+                        let remaining = desired.sub_path(key.len(), self.buf);
+                        let mut inner = std::mem::take(inner);
+                        self.add_value_on_path(&mut inner, &remaining, value);
+                        if let Some(Node::Object(slot)) = children[i].field_value_mut() {
+                            *slot = inner;
+                        }
+                        return;
+                    }
+                }
+            }
+        }
+
+        let starts_with_brace = children.first().is_some_and(|c| c.is_token(TokenKind::OpenCurly));
+        let mut field = indentation.clone();
+        field.push(Node::Path(desired.first_tokens(self.buf)));
+        field.push(Node::Token(self.new_token(TokenKind::Colon, ":")));
+        field.push(Node::Token(self.new_token(TokenKind::Whitespace, " ")));
+        if path.len() == 1 {
+            field.push(indented_value);
+        } else {
+            let mut object = vec![Node::Token(self.new_token(TokenKind::OpenCurly, "{"))];
+            if indentation.is_empty() {
+                object.push(Node::Token(self.new_token(TokenKind::Newline, self.newline)));
+            }
+            object.extend(indentation.iter().cloned());
+            object.push(Node::Token(self.new_token(TokenKind::CloseCurly, "}")));
+            let rest = desired.sub_path(1, self.buf);
+            self.add_value_on_path(&mut object, &rest, indented_value);
+            field.push(Node::Object(object));
+        }
+        let field = Node::Field(field);
+        let json = self.syntax == Syntax::Json;
+
+        let mut pending = Some(field);
+        if json || starts_with_brace || same_line {
+            let mut i = children.len() as isize - 1;
+            while i >= 0 {
+                let iu = i as usize;
+                if (json || same_line) && matches!(children[iu], Node::Field(_)) {
+                    let comma_follows = children.get(iu + 1).is_some_and(|c| c.is_token(TokenKind::Comma));
+                    if !comma_follows {
+                        let comma = self.new_token(TokenKind::Comma, ",");
+                        children.insert(iu + 1, Node::Token(comma));
+                        break;
+                    }
+                }
+                if starts_with_brace && children[iu].is_token(TokenKind::CloseCurly) {
+                    let field = pending.take().expect("one closing brace per object");
+                    let previous = &children[iu - 1];
+                    if previous.is_newline() {
+                        children.insert(iu - 1, field);
+                        i -= 1;
+                    } else if previous.is_whitespace() {
+                        if same_line {
+                            children.insert(iu - 1, field);
+                            i -= 1;
+                        } else if iu >= 2 && children[iu - 2].is_newline() {
+                            children.insert(iu - 2, field);
+                            i -= 2;
+                        } else if self.improved() {
+                            // Improved: the `}` shares the last value's line;
+                            // ruby-hocon writes `a: 1 \n  x: 1}`. Put the new
+                            // field before the blank, keeping ` }` after it.
+                            children.insert(iu - 1, field);
+                            i -= 1;
+                        } else {
+                            children.insert(iu, field);
+                        }
+                    } else {
+                        children.insert(iu, field);
+                    }
+                }
+                i -= 1;
+            }
+        }
+        if !starts_with_brace {
+            let field = pending.take().expect("braceless object gets the field here");
+            if children.last().is_some_and(Node::is_newline) {
+                children.insert(children.len() - 1, field);
+            } else if self.improved() && same_line && !json {
+                // Improved: on a one-line braceless document ending in a
+                // comment, ruby-hocon appends the field inside the comment.
+                // Put it right after the last field's comma instead.
+                let comment_after = children
+                    .iter()
+                    .rposition(|c| matches!(c, Node::Field(_)))
+                    .filter(|&f| children[f..].iter().any(|c| c.is_token(TokenKind::Comment)));
+                match comment_after {
+                    Some(f) => children.insert(f + 2, field),
+                    None => children.push(field),
+                }
+            } else {
+                children.push(field);
+            }
+        }
+    }
+}
+
+/// A copy of a complex value with `indentation` added after each of its line
+/// breaks, recursively (ruby-hocon's `indent_text`).
+pub fn indent_text(node: &Node, indentation: &Node) -> Node {
+    let rebuild = |children: &[Node]| -> Vec<Node> {
+        let mut out = Vec::with_capacity(children.len());
+        for child in children {
+            match child {
+                c if c.is_newline() => {
+                    out.push(c.clone());
+                    out.push(indentation.clone());
+                }
+                Node::Field(parts) => {
+                    let parts = parts
+                        .iter()
+                        .map(|p| {
+                            if p.is_complex_value() {
+                                indent_text(p, indentation)
+                            } else {
+                                p.clone()
+                            }
+                        })
+                        .collect();
+                    out.push(Node::Field(parts));
+                }
+                c if c.is_complex_value() => out.push(indent_text(c, indentation)),
+                c => out.push(c.clone()),
+            }
+        }
+        out
+    };
+    match node {
+        Node::Object(c) => Node::Object(rebuild(c)),
+        Node::Array(c) => Node::Array(rebuild(c)),
+        Node::Concat(c) => Node::Concat(rebuild(c)),
+        other => other.clone(),
+    }
+}

@@ -1,0 +1,74 @@
+//! Errors of the HOCON engine, each with enough context to point at the cause.
+
+use thiserror::Error;
+
+/// A position in a text, 1-based, columns counted in characters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Location {
+    pub line: usize,
+    pub col: usize,
+}
+
+impl Location {
+    /// The line and column of byte `offset` in `text`.
+    pub fn of_offset(text: &str, offset: usize) -> Location {
+        let offset = offset.min(text.len());
+        let before = &text[..offset];
+        let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let col = text[line_start..offset].chars().count() + 1;
+        Location { line, col }
+    }
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.line, self.col)
+    }
+}
+
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
+pub enum HoconError {
+    /// The document text is not valid HOCON.
+    #[error("{at}: {msg}")]
+    Syntax { at: Location, msg: String },
+    /// A path expression given to an edit or query is malformed.
+    #[error("invalid key {path:?}: {msg}")]
+    BadPath { path: String, msg: String },
+    /// A value text given to `set` is malformed.
+    #[error("invalid value {value:?}: {msg}")]
+    BadValue { value: String, msg: String },
+    /// The edit cannot be made on this document.
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+impl HoconError {
+    pub fn is_syntax(&self) -> bool {
+        matches!(self, HoconError::Syntax { .. })
+    }
+}
+
+/// An error found while reading some text, located by byte offset; turned into
+/// a [`HoconError`] by whoever knows what the text was (document, path, value).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawError {
+    pub offset: usize,
+    pub msg: String,
+}
+
+impl RawError {
+    pub fn new(offset: usize, msg: impl Into<String>) -> Self {
+        RawError {
+            offset,
+            msg: msg.into(),
+        }
+    }
+
+    pub fn into_syntax(self, text: &str) -> HoconError {
+        HoconError::Syntax {
+            at: Location::of_offset(text, self.offset),
+            msg: self.msg,
+        }
+    }
+}

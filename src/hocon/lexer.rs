@@ -1,0 +1,472 @@
+//! The tokenizer: a port of ruby-hocon's `Tokenizer`, producing spans.
+//!
+//! Two deliberate differences, both invisible in LF-only text:
+//! * `\r\n` is one newline token (ruby-hocon makes `\r` whitespace and `\n` the
+//!   newline), so edits in CRLF files keep CRLF and removed lines go whole;
+//! * a comment stops before `\r\n`, for the same reason.
+
+use super::error::RawError;
+use super::token::{is_hocon_whitespace, Syntax, Token, TokenKind};
+
+/// Characters that end unquoted text (ruby-hocon's `NOT_IN_UNQUOTED_TEXT`).
+const NOT_IN_UNQUOTED_TEXT: &str = "$\"{}[]:=,+#`^?!@*&\\";
+const FIRST_NUMBER_CHARS: &str = "0123456789-";
+const NUMBER_CHARS: &str = "0123456789eE+-.";
+
+/// The tokens of `buf[start..]` (spans are offsets into `buf`), always ending
+/// with an [`TokenKind::Eof`] or a [`TokenKind::Problem`] token. The problem's
+/// description is returned alongside.
+pub fn tokenize(buf: &str, start: usize, syntax: Syntax) -> (Vec<Token>, Option<RawError>) {
+    tokenize_with(buf, start, syntax, false)
+}
+
+/// [`tokenize`], optionally with ruby-hocon's own handling of `\r` (a blank,
+/// also inside comments) for byte-exact compatibility.
+pub fn tokenize_with(
+    buf: &str,
+    start: usize,
+    syntax: Syntax,
+    ruby_cr: bool,
+) -> (Vec<Token>, Option<RawError>) {
+    let mut lexer = Lexer {
+        buf,
+        pos: start,
+        allow_comments: syntax == Syntax::Conf,
+        crlf_newline: !ruby_cr,
+    };
+    let mut tokens = Vec::with_capacity((buf.len() - start) / 4 + 2);
+    let mut last_was_simple = false;
+    loop {
+        let ws_start = lexer.pos;
+        lexer.skip_blanks();
+        let ws_end = lexer.pos;
+        let token = match lexer.next_token() {
+            Ok(t) => t,
+            Err(e) => {
+                tokens.push(Token::new(TokenKind::Problem, e.offset, e.offset));
+                return (tokens, Some(e));
+            }
+        };
+        let simple = token.is_simple_value();
+        if ws_end > ws_start {
+            let kind = if simple && last_was_simple {
+                TokenKind::Unquoted
+            } else {
+                TokenKind::Whitespace
+            };
+            tokens.push(Token::new(kind, ws_start, ws_end));
+        }
+        last_was_simple = simple;
+        tokens.push(token);
+        if token.kind == TokenKind::Eof {
+            return (tokens, None);
+        }
+    }
+}
+
+struct Lexer<'a> {
+    buf: &'a str,
+    pos: usize,
+    allow_comments: bool,
+    /// Whether `\r\n` is one newline token.
+    crlf_newline: bool,
+}
+
+impl Lexer<'_> {
+    fn peek(&self) -> Option<char> {
+        let b = *self.buf.as_bytes().get(self.pos)?;
+        if b < 0x80 {
+            Some(b as char)
+        } else {
+            self.buf[self.pos..].chars().next()
+        }
+    }
+
+    fn peek_at(&self, offset: usize) -> Option<char> {
+        self.buf.get(self.pos + offset..)?.chars().next()
+    }
+
+    fn bump(&mut self) -> Option<char> {
+        let c = self.peek()?;
+        self.pos += c.len_utf8();
+        Some(c)
+    }
+
+    fn at_crlf(&self) -> bool {
+        self.crlf_newline
+            && self.buf.as_bytes().get(self.pos) == Some(&b'\r')
+            && self.buf.as_bytes().get(self.pos + 1) == Some(&b'\n')
+    }
+
+    /// Skips whitespace other than line breaks.
+    fn skip_blanks(&mut self) {
+        while let Some(c) = self.peek() {
+            if c == '\n' || !is_hocon_whitespace(c) || self.at_crlf() {
+                return;
+            }
+            self.pos += c.len_utf8();
+        }
+    }
+
+    fn at_comment(&self) -> bool {
+        if !self.allow_comments {
+            return false;
+        }
+        match self.peek() {
+            Some('#') => true,
+            Some('/') => self.peek_at(1) == Some('/'),
+            _ => false,
+        }
+    }
+
+    fn next_token(&mut self) -> Result<Token, RawError> {
+        let start = self.pos;
+        let single = |lexer: &mut Self, kind| {
+            lexer.pos += 1;
+            Ok(Token::new(kind, start, start + 1))
+        };
+        let Some(c) = self.peek() else {
+            return Ok(Token::new(TokenKind::Eof, start, start));
+        };
+        if self.at_comment() {
+            return Ok(self.comment());
+        }
+        match c {
+            '\n' => single(self, TokenKind::Newline),
+            '\r' => {
+                // Only reached at "\r\n": a lone '\r' is a blank.
+                self.pos += 2;
+                Ok(Token::new(TokenKind::Newline, start, start + 2))
+            }
+            '"' => self.quoted_string(),
+            '$' => self.substitution(),
+            ':' => single(self, TokenKind::Colon),
+            ',' => single(self, TokenKind::Comma),
+            '=' => single(self, TokenKind::Equals),
+            '{' => single(self, TokenKind::OpenCurly),
+            '}' => single(self, TokenKind::CloseCurly),
+            '[' => single(self, TokenKind::OpenSquare),
+            ']' => single(self, TokenKind::CloseSquare),
+            '+' => {
+                if self.peek_at(1) == Some('=') {
+                    self.pos += 2;
+                    Ok(Token::new(TokenKind::PlusEquals, start, start + 2))
+                } else {
+                    Err(RawError::new(
+                        start,
+                        "'+' not followed by '=' (quote the text if '+' belongs to a value)",
+                    ))
+                }
+            }
+            c if FIRST_NUMBER_CHARS.contains(c) => self.number(),
+            c if NOT_IN_UNQUOTED_TEXT.contains(c) => Err(RawError::new(
+                start,
+                format!("reserved character '{c}' is not allowed outside quotes"),
+            )),
+            _ => Ok(self.unquoted_text()),
+        }
+    }
+
+    fn comment(&mut self) -> Token {
+        let start = self.pos;
+        while let Some(c) = self.peek() {
+            if c == '\n' || self.at_crlf() {
+                break;
+            }
+            self.pos += c.len_utf8();
+        }
+        Token::new(TokenKind::Comment, start, self.pos)
+    }
+
+    /// Unquoted text; `true`, `false` and `null` at its start are their own
+    /// tokens, whatever follows them (as in ruby-hocon).
+    fn unquoted_text(&mut self) -> Token {
+        let start = self.pos;
+        let mut chars = 0;
+        while let Some(c) = self.peek() {
+            if NOT_IN_UNQUOTED_TEXT.contains(c) || is_hocon_whitespace(c) || self.at_comment() {
+                break;
+            }
+            self.pos += c.len_utf8();
+            chars += 1;
+            let text = &self.buf[start..self.pos];
+            if chars == 4 && text == "true" {
+                return Token::new(TokenKind::Bool, start, self.pos);
+            }
+            if chars == 4 && text == "null" {
+                return Token::new(TokenKind::Null, start, self.pos);
+            }
+            if chars == 5 && text == "false" {
+                return Token::new(TokenKind::Bool, start, self.pos);
+            }
+        }
+        Token::new(TokenKind::Unquoted, start, self.pos)
+    }
+
+    fn number(&mut self) -> Result<Token, RawError> {
+        let start = self.pos;
+        self.pos += 1;
+        while let Some(c) = self.peek() {
+            if !NUMBER_CHARS.contains(c) {
+                break;
+            }
+            self.pos += 1;
+        }
+        let text = &self.buf[start..self.pos];
+        if is_ruby_number(text) {
+            return Ok(Token::new(TokenKind::Number, start, self.pos));
+        }
+        if let Some(i) = text.find('+') {
+            return Err(RawError::new(
+                start + i,
+                "reserved character '+' is not allowed outside quotes",
+            ));
+        }
+        Ok(Token::new(TokenKind::Unquoted, start, self.pos))
+    }
+
+    fn quoted_string(&mut self) -> Result<Token, RawError> {
+        let start = self.pos;
+        self.pos += 1;
+        let mut empty = true;
+        loop {
+            let at = self.pos;
+            match self.bump() {
+                None => {
+                    return Err(RawError::new(
+                        start,
+                        "end of input but the string's closing quote is missing",
+                    ))
+                }
+                Some('"') => break,
+                Some('\\') => {
+                    self.escape(at)?;
+                    empty = false;
+                }
+                Some(c) if is_control(c) => {
+                    return Err(RawError::new(
+                        at,
+                        format!(
+                            "unescaped control character {} in a quoted string (use a backslash escape)",
+                            describe_char(c)
+                        ),
+                    ))
+                }
+                Some(_) => empty = false,
+            }
+        }
+        if empty && self.peek() == Some('"') {
+            self.pos += 1;
+            self.triple_quoted(start)?;
+        }
+        Ok(Token::new(TokenKind::QuotedString, start, self.pos))
+    }
+
+    fn escape(&mut self, at: usize) -> Result<(), RawError> {
+        match self.bump() {
+            None => Err(RawError::new(
+                at,
+                "end of input but a backslash in a string has nothing after it",
+            )),
+            Some('"' | '\\' | '/' | 'b' | 'f' | 'n' | 'r' | 't') => Ok(()),
+            Some('u') => {
+                for _ in 0..4 {
+                    match self.bump() {
+                        Some(c) if c.is_ascii_hexdigit() => {}
+                        _ => {
+                            return Err(RawError::new(
+                                at,
+                                "malformed \\u escape: expected 4 hex digits",
+                            ))
+                        }
+                    }
+                }
+                Ok(())
+            }
+            Some(c) => Err(RawError::new(
+                at,
+                format!(
+                    "backslash followed by {}, which is not a valid escape (use \\\\ for a literal backslash)",
+                    describe_char(c)
+                ),
+            )),
+        }
+    }
+
+    /// After the opening `"""`: up to and including the closing quotes. The last
+    /// three of a run of quotes close the string; earlier ones are content.
+    fn triple_quoted(&mut self, start: usize) -> Result<(), RawError> {
+        let mut quotes = 0;
+        loop {
+            match self.peek() {
+                Some('"') => {
+                    quotes += 1;
+                    self.pos += 1;
+                }
+                _ if quotes >= 3 => return Ok(()),
+                None => {
+                    return Err(RawError::new(
+                        start,
+                        "end of input but a triple-quoted string is still open",
+                    ))
+                }
+                Some(c) => {
+                    quotes = 0;
+                    self.pos += c.len_utf8();
+                }
+            }
+        }
+    }
+
+    fn substitution(&mut self) -> Result<Token, RawError> {
+        let start = self.pos;
+        self.pos += 1;
+        if self.peek() != Some('{') {
+            let found = self.peek().map_or("end of input".to_string(), describe_char);
+            return Err(RawError::new(
+                start,
+                format!("'$' not followed by '{{' but by {found} (quote the text if '$' belongs to a value)"),
+            ));
+        }
+        self.pos += 1;
+        if self.peek() == Some('?') {
+            self.pos += 1;
+        }
+        loop {
+            self.skip_blanks();
+            let t = self.next_token()?;
+            match t.kind {
+                TokenKind::CloseCurly => break,
+                TokenKind::Eof => {
+                    return Err(RawError::new(
+                        start,
+                        "substitution '${' is not closed with '}'",
+                    ))
+                }
+                _ => {}
+            }
+        }
+        Ok(Token::new(TokenKind::Substitution, start, self.pos))
+    }
+}
+
+/// Control characters as Ruby's `[[:cntrl:]]` matches them (C0, DEL and C1).
+fn is_control(c: char) -> bool {
+    c.is_control()
+}
+
+fn describe_char(c: char) -> String {
+    match c {
+        '\n' => "a newline".into(),
+        '\t' => "a tab".into(),
+        c if c.is_control() => format!("control character U+{:04X}", c as u32),
+        c => format!("'{c}'"),
+    }
+}
+
+/// Whether Ruby's `Integer()` (no `.`/`e`) or `Float()` accepts `s`, which is
+/// made of [`NUMBER_CHARS`] and starts with a digit or `-`. Decides between a
+/// number token and unquoted text, as ruby-hocon does.
+fn is_ruby_number(s: &str) -> bool {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    if s.contains(['.', 'e', 'E']) {
+        let (mantissa, exponent) = match digits.find(['e', 'E']) {
+            Some(i) => (&digits[..i], Some(&digits[i + 1..])),
+            None => (digits, None),
+        };
+        let (int, frac) = match mantissa.split_once('.') {
+            Some((i, f)) => (i, Some(f)),
+            None => (mantissa, None),
+        };
+        let all_digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+        all_digits(int)
+            && frac.is_none_or(all_digits)
+            && exponent.is_none_or(|e| all_digits(e.strip_prefix(['+', '-']).unwrap_or(e)))
+    } else if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        false
+    } else if digits.len() > 1 && digits.starts_with('0') {
+        // Ruby reads a leading zero as octal.
+        digits.bytes().all(|b| (b'0'..=b'7').contains(&b))
+    } else {
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(text: &str) -> Vec<(TokenKind, &str)> {
+        let (tokens, problem) = tokenize(text, 0, Syntax::Conf);
+        assert!(problem.is_none(), "{problem:?}");
+        tokens.iter().map(|t| (t.kind, t.text(text))).collect()
+    }
+
+    #[test]
+    fn blanks_between_simple_values_are_unquoted_text() {
+        use TokenKind::*;
+        assert_eq!(
+            kinds("a: b c # x\n"),
+            vec![
+                (Unquoted, "a"),
+                (Colon, ":"),
+                (Whitespace, " "),
+                (Unquoted, "b"),
+                (Unquoted, " "),
+                (Unquoted, "c"),
+                (Whitespace, " "),
+                (Comment, "# x"),
+                (Newline, "\n"),
+                (Eof, ""),
+            ]
+        );
+    }
+
+    #[test]
+    fn crlf_is_one_newline_and_lone_cr_is_blank() {
+        use TokenKind::*;
+        assert_eq!(
+            kinds("a\r\n\rb"),
+            vec![
+                (Unquoted, "a"),
+                (Newline, "\r\n"),
+                (Whitespace, "\r"),
+                (Unquoted, "b"),
+                (Eof, "")
+            ]
+        );
+    }
+
+    #[test]
+    fn keywords_split_off_the_front_of_unquoted_text() {
+        use TokenKind::*;
+        assert_eq!(
+            kinds("trueish"),
+            vec![(Bool, "true"), (Unquoted, "ish"), (Eof, "")]
+        );
+    }
+
+    #[test]
+    fn numbers_follow_ruby() {
+        for ok in ["0", "12", "-3", "017", "1.5", "1e5", "1E-3", "01.5", "-0.5e+2"] {
+            assert!(is_ruby_number(ok), "{ok}");
+        }
+        for bad in ["-", "08", "1.", "1.e5", "1-2", "1e", "1.5.5", "2021-07-01"] {
+            assert!(!is_ruby_number(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn triple_quoted_strings_close_on_the_last_three_quotes() {
+        let text = "\"\"\"a\"\"\"\" x";
+        let (tokens, _) = tokenize(text, 0, Syntax::Conf);
+        assert_eq!(tokens[0].text(text), "\"\"\"a\"\"\"\"");
+    }
+
+    #[test]
+    fn problems_are_located() {
+        let (tokens, problem) = tokenize("a: `", 0, Syntax::Conf);
+        assert_eq!(tokens.last().unwrap().kind, TokenKind::Problem);
+        assert_eq!(problem.unwrap().offset, 3);
+    }
+}

@@ -1,0 +1,515 @@
+//! The document parser: a port of ruby-hocon's `ConfigDocumentParser`, which
+//! decides which blanks and comments belong to which node.
+//!
+//! One deliberate difference: `include` accepts every form of the HOCON spec,
+//! `required(...)` included, and keeps the closing `)` in the tree (ruby-hocon
+//! drops it, so its render of `file("x")` loses the parenthesis).
+
+use super::error::RawError;
+use super::path::{parse_path_tokens, PathExpr};
+use super::token::{is_hocon_whitespace, Syntax, Token, TokenKind};
+use super::tree::Node;
+
+/// Parses a whole document (tokens from [`super::lexer::tokenize`]) into the
+/// root's children.
+pub fn parse_document(
+    tokens: Vec<Token>,
+    buf: &mut String,
+    syntax: Syntax,
+    problem: Option<RawError>,
+) -> Result<Vec<Node>, RawError> {
+    let mut p = Parser::new(tokens, buf, syntax, problem);
+    p.document()
+}
+
+/// Parses the text given to `set` as one value (ruby-hocon's
+/// `parse_single_value`): no blanks or comments around it.
+pub fn parse_single_value(
+    tokens: Vec<Token>,
+    buf: &mut String,
+    syntax: Syntax,
+    problem: Option<RawError>,
+) -> Result<Node, RawError> {
+    let mut p = Parser::new(tokens, buf, syntax, problem);
+    let t = p.next_token()?;
+    if t.is_whitespace() || t.is_newline() || p.is_unquoted_whitespace(t) || t.kind == TokenKind::Comment {
+        return Err(RawError::new(
+            t.start as usize,
+            "a value cannot have leading or trailing newlines, blanks or comments",
+        ));
+    }
+    if t.kind == TokenKind::Eof {
+        return Err(RawError::new(t.start as usize, "empty value"));
+    }
+    if syntax == Syntax::Json {
+        let node = p.value(t)?;
+        let t = p.next_token()?;
+        if t.kind != TokenKind::Eof {
+            return Err(RawError::new(
+                t.start as usize,
+                "a JSON value must be one value, without blanks or comments around it",
+            ));
+        }
+        return Ok(node);
+    }
+    p.put_back(t);
+    let mut ignored = Vec::new();
+    let node = p.consolidate_values(&mut ignored)?;
+    let t = p.next_token()?;
+    match node {
+        Some(node) if t.kind == TokenKind::Eof => Ok(node),
+        _ => Err(RawError::new(
+            t.start as usize,
+            "a value cannot have leading or trailing newlines, blanks or comments",
+        )),
+    }
+}
+
+struct Parser<'b> {
+    /// Tokens in reverse order, so the next one is popped off the end.
+    rest: Vec<Token>,
+    buffer: Vec<Token>,
+    buf: &'b mut String,
+    syntax: Syntax,
+    problem: Option<RawError>,
+}
+
+impl<'b> Parser<'b> {
+    fn new(
+        mut tokens: Vec<Token>,
+        buf: &'b mut String,
+        syntax: Syntax,
+        problem: Option<RawError>,
+    ) -> Self {
+        tokens.reverse();
+        Parser {
+            rest: tokens,
+            buffer: Vec::new(),
+            buf,
+            syntax,
+            problem,
+        }
+    }
+
+    fn text(&self, t: Token) -> &str {
+        t.text(self.buf)
+    }
+
+    fn pop_token(&mut self) -> Result<Token, RawError> {
+        let t = match self.buffer.pop() {
+            Some(t) => t,
+            None => self.rest.pop().unwrap_or(Token::new(
+                TokenKind::Eof,
+                self.buf.len(),
+                self.buf.len(),
+            )),
+        };
+        if t.kind == TokenKind::Problem {
+            return Err(self
+                .problem
+                .clone()
+                .unwrap_or_else(|| RawError::new(t.start as usize, "invalid input")));
+        }
+        Ok(t)
+    }
+
+    fn next_token(&mut self) -> Result<Token, RawError> {
+        let t = self.pop_token()?;
+        if self.syntax == Syntax::Json {
+            if t.kind == TokenKind::Unquoted && !self.is_unquoted_whitespace(t) {
+                return Err(RawError::new(
+                    t.start as usize,
+                    format!(
+                        "'{}' is not allowed in JSON (strings need double quotes)",
+                        self.text(t)
+                    ),
+                ));
+            }
+            if t.kind == TokenKind::Substitution {
+                return Err(RawError::new(
+                    t.start as usize,
+                    "substitutions (${...}) are not allowed in JSON",
+                ));
+            }
+        }
+        Ok(t)
+    }
+
+    fn put_back(&mut self, t: Token) {
+        self.buffer.push(t);
+    }
+
+    fn is_unquoted_whitespace(&self, t: Token) -> bool {
+        t.kind == TokenKind::Unquoted && self.text(t).chars().all(is_hocon_whitespace)
+    }
+
+    fn next_token_collecting_whitespace(&mut self, nodes: &mut Vec<Node>) -> Result<Token, RawError> {
+        loop {
+            let t = self.next_token()?;
+            if t.is_whitespace() || t.is_newline() || self.is_unquoted_whitespace(t) || t.kind == TokenKind::Comment {
+                nodes.push(Node::Token(t));
+            } else {
+                return Ok(t);
+            }
+        }
+    }
+
+    /// After an element: eats blanks, comments, newlines and one comma; true
+    /// when a comma or newline separated this element from the next.
+    fn check_element_separator(&mut self, nodes: &mut Vec<Node>) -> Result<bool, RawError> {
+        if self.syntax == Syntax::Json {
+            let t = self.next_token_collecting_whitespace(nodes)?;
+            if t.kind == TokenKind::Comma {
+                nodes.push(Node::Token(t));
+                return Ok(true);
+            }
+            self.put_back(t);
+            return Ok(false);
+        }
+        let mut saw_newline = false;
+        loop {
+            let t = self.next_token()?;
+            if t.is_whitespace() || self.is_unquoted_whitespace(t) || t.kind == TokenKind::Comment {
+                nodes.push(Node::Token(t));
+            } else if t.is_newline() {
+                saw_newline = true;
+                nodes.push(Node::Token(t));
+            } else if t.kind == TokenKind::Comma {
+                nodes.push(Node::Token(t));
+                return Ok(true);
+            } else {
+                self.put_back(t);
+                return Ok(saw_newline);
+            }
+        }
+    }
+
+    /// A value, or several side by side (a concatenation). Blanks around it
+    /// are given back for the enclosing node to keep.
+    fn consolidate_values(&mut self, nodes: &mut Vec<Node>) -> Result<Option<Node>, RawError> {
+        if self.syntax == Syntax::Json {
+            return Ok(None);
+        }
+        let mut values: Vec<Node> = Vec::new();
+        let mut value_count = 0;
+        let mut t = self.next_token_collecting_whitespace(nodes)?;
+        loop {
+            if t.is_whitespace() {
+                values.push(Node::Token(t));
+                t = self.next_token()?;
+                continue;
+            }
+            if t.is_simple_value() || matches!(t.kind, TokenKind::OpenCurly | TokenKind::OpenSquare) {
+                let v = self.value(t)?;
+                value_count += 1;
+                values.push(v);
+                t = self.next_token()?;
+            } else {
+                break;
+            }
+        }
+        self.put_back(t);
+        if value_count < 2 {
+            let mut value = None;
+            for node in values {
+                if node.is_value() {
+                    value = Some(node);
+                } else if let Some(tok) = node.token() {
+                    self.put_back(tok);
+                }
+            }
+            return Ok(value);
+        }
+        while let Some(Node::Token(tok)) = values.last() {
+            let tok = *tok;
+            values.pop();
+            self.put_back(tok);
+        }
+        Ok(Some(Node::Concat(values)))
+    }
+
+    fn value(&mut self, t: Token) -> Result<Node, RawError> {
+        if t.is_simple_value() {
+            Ok(Node::Simple(t))
+        } else if t.kind == TokenKind::OpenCurly {
+            self.object(Some(t))
+        } else if t.kind == TokenKind::OpenSquare {
+            self.array(t)
+        } else {
+            Err(self.unexpected(t, "a value"))
+        }
+    }
+
+    fn unexpected(&self, t: Token, expected: &str) -> RawError {
+        let found = match t.kind {
+            TokenKind::Eof => "end of input".to_string(),
+            TokenKind::Newline => "a line break".to_string(),
+            _ => format!("'{}'", self.text(t)),
+        };
+        RawError::new(t.start as usize, format!("found {found}, expected {expected}"))
+    }
+
+    fn key(&mut self, first: Token) -> Result<Node, RawError> {
+        if self.syntax == Syntax::Json {
+            if first.kind != TokenKind::QuotedString {
+                return Err(self.unexpected(first, "'}' or a quoted field name"));
+            }
+            let expr = parse_path_tokens(&[first], self.buf, self.syntax)?;
+            return Ok(Node::Path(expr.tokens));
+        }
+        let mut expression = Vec::new();
+        let mut t = first;
+        while t.is_value() || t.kind == TokenKind::Unquoted {
+            expression.push(t);
+            t = self.next_token()?;
+        }
+        if expression.is_empty() {
+            return Err(self.unexpected(t, "'}' or a field name"));
+        }
+        self.put_back(t);
+        let PathExpr { tokens, .. } = parse_path_tokens(&expression, self.buf, self.syntax)?;
+        Ok(Node::Path(tokens))
+    }
+
+    fn is_include_keyword(&self, t: Token) -> bool {
+        t.kind == TokenKind::Unquoted && self.text(t) == "include"
+    }
+
+    /// `include` and its argument: `"x"`, `url("x")`, `file("x")`,
+    /// `classpath("x")`, or any of those inside `required(...)`.
+    fn include(&mut self, mut nodes: Vec<Node>) -> Result<Node, RawError> {
+        let t = self.next_token_collecting_whitespace(&mut nodes)?;
+        if t.kind == TokenKind::QuotedString {
+            nodes.push(Node::Simple(t));
+            return Ok(Node::Include(nodes));
+        }
+        if t.kind != TokenKind::Unquoted {
+            return Err(self.unexpected(
+                t,
+                "a quoted file name, url(), file(), classpath() or required() after include",
+            ));
+        }
+        let mut t = t;
+        let mut opened = 0;
+        // `required(file(` is one unquoted token: split it at each '('.
+        loop {
+            let text = self.text(t);
+            let kind_len = ["required(", "url(", "file(", "classpath("]
+                .iter()
+                .find(|k| text.starts_with(**k))
+                .map(|k| k.len());
+            let Some(len) = kind_len else {
+                return Err(self.unexpected(
+                    t,
+                    "url(\"...\"), file(\"...\"), classpath(\"...\") or required(...) (no blanks before the parenthesis)",
+                ));
+            };
+            let is_required = text.starts_with("required(");
+            if is_required && opened > 0 {
+                return Err(self.unexpected(t, "url(), file() or classpath() inside required()"));
+            }
+            let head = Token::new(TokenKind::Unquoted, t.start as usize, t.start as usize + len);
+            nodes.push(Node::Token(head));
+            opened += 1;
+            if head.end < t.end {
+                t = Token::new(TokenKind::Unquoted, head.end as usize, t.end as usize);
+                continue;
+            }
+            let next = self.next_token_collecting_whitespace(&mut nodes)?;
+            if is_required && next.kind == TokenKind::Unquoted {
+                t = next;
+                continue;
+            }
+            if next.kind != TokenKind::QuotedString {
+                return Err(self.unexpected(next, "a quoted string inside the parentheses"));
+            }
+            nodes.push(Node::Simple(next));
+            break;
+        }
+        // The closing parentheses, possibly glued together as `))`.
+        while opened > 0 {
+            let t = self.next_token_collecting_whitespace(&mut nodes)?;
+            let text = self.text(t);
+            if t.kind != TokenKind::Unquoted || !text.starts_with(')') {
+                return Err(self.unexpected(t, "')'"));
+            }
+            let closing = text.bytes().take_while(|&b| b == b')').count();
+            if closing > opened {
+                return Err(self.unexpected(t, "one ')' per '('"));
+            }
+            let close = Token::new(TokenKind::Unquoted, t.start as usize, t.start as usize + closing);
+            nodes.push(Node::Token(close));
+            if close.end < t.end {
+                let rest = Token::new(TokenKind::Unquoted, close.end as usize, t.end as usize);
+                return Err(self.unexpected(rest, "a line break or ',' after the include"));
+            }
+            opened -= closing;
+        }
+        Ok(Node::Include(nodes))
+    }
+
+    fn is_separator(&self, t: Token) -> bool {
+        match self.syntax {
+            Syntax::Json => t.kind == TokenKind::Colon,
+            Syntax::Conf => matches!(
+                t.kind,
+                TokenKind::Colon | TokenKind::Equals | TokenKind::PlusEquals
+            ),
+        }
+    }
+
+    /// An object's members, after its `{` (or at the start of a braceless root).
+    fn object(&mut self, open_curly: Option<Token>) -> Result<Node, RawError> {
+        let mut nodes = Vec::new();
+        let mut after_comma = false;
+        let had_open_curly = open_curly.is_some();
+        if let Some(open) = open_curly {
+            nodes.push(Node::Token(open));
+        }
+        loop {
+            let t = self.next_token_collecting_whitespace(&mut nodes)?;
+            if t.kind == TokenKind::CloseCurly {
+                if self.syntax == Syntax::Json && after_comma {
+                    return Err(self.unexpected(t, "a field name after the comma"));
+                }
+                if !had_open_curly {
+                    return Err(RawError::new(
+                        t.start as usize,
+                        "found '}' with no matching '{'",
+                    ));
+                }
+                nodes.push(Node::Token(t));
+                break;
+            } else if t.kind == TokenKind::Eof && !had_open_curly {
+                self.put_back(t);
+                break;
+            } else if self.syntax == Syntax::Conf && self.is_include_keyword(t) {
+                let include = self.include(vec![Node::Token(t)])?;
+                nodes.push(include);
+            } else {
+                let mut field = Vec::new();
+                let path = self.key(t)?;
+                field.push(path);
+                let after_key = self.next_token_collecting_whitespace(&mut field)?;
+                let value = if self.syntax == Syntax::Conf && after_key.kind == TokenKind::OpenCurly {
+                    self.value(after_key)?
+                } else {
+                    if !self.is_separator(after_key) {
+                        return Err(self.unexpected(after_key, "':', '=' or '+=' after the key"));
+                    }
+                    field.push(Node::Token(after_key));
+                    match self.consolidate_values(&mut field)? {
+                        Some(v) => v,
+                        None => {
+                            let t = self.next_token_collecting_whitespace(&mut field)?;
+                            self.value(t)?
+                        }
+                    }
+                };
+                field.push(value);
+                nodes.push(Node::Field(field));
+            }
+            if self.check_element_separator(&mut nodes)? {
+                after_comma = true;
+                continue;
+            }
+            let t = self.next_token_collecting_whitespace(&mut nodes)?;
+            if t.kind == TokenKind::CloseCurly {
+                if !had_open_curly {
+                    return Err(RawError::new(
+                        t.start as usize,
+                        "found '}' with no matching '{'",
+                    ));
+                }
+                nodes.push(Node::Token(t));
+                break;
+            } else if had_open_curly {
+                return Err(self.unexpected(t, "'}' or ',' or a line break"));
+            } else if t.kind == TokenKind::Eof {
+                self.put_back(t);
+                break;
+            } else {
+                return Err(self.unexpected(t, "',' or a line break"));
+            }
+        }
+        Ok(Node::Object(nodes))
+    }
+
+    fn array(&mut self, open: Token) -> Result<Node, RawError> {
+        let mut nodes = vec![Node::Token(open)];
+        match self.consolidate_values(&mut nodes)? {
+            Some(v) => nodes.push(v),
+            None => {
+                let t = self.next_token_collecting_whitespace(&mut nodes)?;
+                if t.kind == TokenKind::CloseSquare {
+                    nodes.push(Node::Token(t));
+                    return Ok(Node::Array(nodes));
+                }
+                if !(t.is_simple_value() || matches!(t.kind, TokenKind::OpenCurly | TokenKind::OpenSquare)) {
+                    return Err(self.unexpected(t, "']' or a first element"));
+                }
+                let v = self.value(t)?;
+                nodes.push(v);
+            }
+        }
+        loop {
+            if !self.check_element_separator(&mut nodes)? {
+                let t = self.next_token_collecting_whitespace(&mut nodes)?;
+                if t.kind == TokenKind::CloseSquare {
+                    nodes.push(Node::Token(t));
+                    return Ok(Node::Array(nodes));
+                }
+                return Err(self.unexpected(t, "']' or ',' or a line break"));
+            }
+            match self.consolidate_values(&mut nodes)? {
+                Some(v) => nodes.push(v),
+                None => {
+                    let t = self.next_token_collecting_whitespace(&mut nodes)?;
+                    if t.is_simple_value() || matches!(t.kind, TokenKind::OpenCurly | TokenKind::OpenSquare) {
+                        let v = self.value(t)?;
+                        nodes.push(v);
+                    } else if self.syntax == Syntax::Conf && t.kind == TokenKind::CloseSquare {
+                        // One trailing comma is allowed.
+                        self.put_back(t);
+                    } else {
+                        return Err(self.unexpected(t, "an element after the comma"));
+                    }
+                }
+            }
+        }
+    }
+
+    fn document(&mut self) -> Result<Vec<Node>, RawError> {
+        let mut children = Vec::new();
+        let t = self.next_token_collecting_whitespace(&mut children)?;
+        let missing_curly;
+        let result = if matches!(t.kind, TokenKind::OpenCurly | TokenKind::OpenSquare) {
+            missing_curly = false;
+            self.value(t)?
+        } else {
+            if self.syntax == Syntax::Json {
+                return Err(if t.kind == TokenKind::Eof {
+                    RawError::new(t.start as usize, "empty document")
+                } else {
+                    self.unexpected(t, "'{' or '[' at the start of a JSON document")
+                });
+            }
+            self.put_back(t);
+            missing_curly = true;
+            self.object(None)?
+        };
+        match result {
+            Node::Object(inner) if missing_curly => children.extend(inner),
+            other => children.push(other),
+        }
+        let t = self.next_token_collecting_whitespace(&mut children)?;
+        if t.kind != TokenKind::Eof {
+            return Err(self.unexpected(t, "end of input after the root object or array"));
+        }
+        if missing_curly {
+            Ok(vec![Node::Object(children)])
+        } else {
+            Ok(children)
+        }
+    }
+}
