@@ -1,1 +1,14 @@
+//! pe-analytics: opt a Puppet Enterprise installation out of (or back into)
+//! analytics data collection, safely and verifiably.
+//!
+//! The library is organised by concern:
+//! * [`hocon`]: a lossless HOCON document model that edits like ruby-hocon;
+//! * [`files`]: atomic, owner- and mode-preserving file writes;
+//! * [`peconf`]: what pe.conf means for analytics (lint, plan, secrets);
+//! * [`cli`]: the command line (`src/main.rs` only calls [`cli::run`]).
+
+pub mod cli;
+pub mod files;
 pub mod hocon;
+pub mod output;
+pub mod peconf;

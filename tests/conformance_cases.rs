@@ -17,7 +17,7 @@ fn cases() -> Vec<Value> {
 }
 
 fn load(path: &std::path::Path) -> Vec<Value> {
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let doc: Value = serde_json::from_str(&text).unwrap();
     doc["cases"].as_array().unwrap().clone()
 }
@@ -52,7 +52,10 @@ fn run(case: &Value, rules: EditRules) -> (String, String) {
         // ruby-hocon's parse_file drops a BOM; the library keeps it.
         Ok(()) if case["source"] == "file" && rules == EditRules::Ruby => {
             let text = doc.render();
-            ("text".into(), text.strip_prefix('\u{feff}').unwrap_or(&text).to_string())
+            (
+                "text".into(),
+                text.strip_prefix('\u{feff}').unwrap_or(&text).to_string(),
+            )
         }
         Ok(()) => ("text".into(), doc.render()),
         Err(e) => ("error".into(), format!("edit: {e}")),
@@ -66,7 +69,10 @@ fn expected(case: &Value) -> (String, String) {
     } else if let Some(b) = e["bool"].as_bool() {
         ("bool".into(), b.to_string())
     } else {
-        ("error".into(), format!("{}: ", e["error"]["stage"].as_str().unwrap()))
+        (
+            "error".into(),
+            format!("{}: ", e["error"]["stage"].as_str().unwrap()),
+        )
     }
 }
 
@@ -81,7 +87,9 @@ fn every_case_matches_ruby_hocon_under_ruby_rules() {
 /// oracle in parse_file mode).
 #[test]
 fn fixture_cases_match_ruby_hocon_under_ruby_rules() {
-    let all = load(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/pe.conf/oracle-expected.json"));
+    let all = load(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/pe.conf/oracle-expected.json"),
+    );
     assert!(all.len() >= 60);
     assert_all_match(&all);
 }
@@ -110,5 +118,11 @@ fn assert_all_match(all: &[Value]) {
             ));
         }
     }
-    assert!(failures.is_empty(), "{} of {} cases differ:\n{}", failures.len(), all.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ:\n{}",
+        failures.len(),
+        all.len(),
+        failures.join("\n")
+    );
 }

@@ -126,22 +126,34 @@ fn doc() -> impl Strategy<Value = GenDoc> {
         prop::bool::weighted(0.15),
         prop::sample::select(&["", "  ", "    ", "\t"][..]),
         prop::sample::select(&["\n", "\n", "\r\n"][..]),
-        prop::collection::vec(prop::sample::select(&[Item::Blank, Item::Comment("# pe.conf")][..]), 0..2),
+        prop::collection::vec(
+            prop::sample::select(&[Item::Blank, Item::Comment("# pe.conf")][..]),
+            0..2,
+        ),
         prop::collection::vec(item(2), 0..7),
         prop::bool::weighted(0.85),
     )
-        .prop_map(|(braced, one_line, indent, newline, header, items, final_newline)| GenDoc {
-            braced,
-            one_line,
-            indent,
-            newline,
-            header,
-            items,
-            final_newline,
-        })
+        .prop_map(
+            |(braced, one_line, indent, newline, header, items, final_newline)| GenDoc {
+                braced,
+                one_line,
+                indent,
+                newline,
+                header,
+                items,
+                final_newline,
+            },
+        )
 }
 
-fn render_items(items: &[Item], indent: &str, depth: usize, one_line: bool, nl: &str, out: &mut String) {
+fn render_items(
+    items: &[Item],
+    indent: &str,
+    depth: usize,
+    one_line: bool,
+    nl: &str,
+    out: &mut String,
+) {
     let pad = indent.repeat(depth);
     for (n, it) in items.iter().enumerate() {
         if one_line {
@@ -168,11 +180,17 @@ fn render_items(items: &[Item], indent: &str, depth: usize, one_line: bool, nl: 
                         out.push('{');
                         if inner_one_line {
                             out.push(' ');
-                            let fields: Vec<Item> = inner.iter().filter(|i| matches!(i, Item::Field { .. })).cloned().collect();
+                            let fields: Vec<Item> = inner
+                                .iter()
+                                .filter(|i| matches!(i, Item::Field { .. }))
+                                .cloned()
+                                .collect();
                             let fields: Vec<Item> = fields
                                 .into_iter()
                                 .map(|f| match f {
-                                    Item::Field { key, sep, value, .. } => Item::Field {
+                                    Item::Field {
+                                        key, sep, value, ..
+                                    } => Item::Field {
                                         key,
                                         sep,
                                         value,
@@ -270,8 +288,16 @@ const OPS: &[(&str, &str, &str)] = &[
     ("remove", "a.b", ""),
     ("remove", "a", ""),
     ("has", "a.b", ""),
-    ("set", "\"puppet_enterprise::profile::master::java_args\"", "{\n  \"Xmx\": \"2048m\"\n}"),
-    ("set", "\"puppet_enterprise::profile::master::java_args\".Xms", "\"512m\""),
+    (
+        "set",
+        "\"puppet_enterprise::profile::master::java_args\"",
+        "{\n  \"Xmx\": \"2048m\"\n}",
+    ),
+    (
+        "set",
+        "\"puppet_enterprise::profile::master::java_args\".Xms",
+        "\"512m\"",
+    ),
     ("set", "new_key", "{a: 1}"),
 ];
 
@@ -299,7 +325,16 @@ fn generate_mutated(count: usize, seed: u64) -> Vec<Value> {
     let mut cases = generate(count, seed);
     let mut runner = runner(seed ^ 0x5eed);
     let edits = prop::collection::vec(
-        (any::<prop::sample::Index>(), any::<bool>(), prop::sample::select(&["{", "}", "[", "]", ":", "=", ",", "\"", "#", "/", "\n", "$", "+", ".", "a", "1", " ", "\\", "(", ")"][..])),
+        (
+            any::<prop::sample::Index>(),
+            any::<bool>(),
+            prop::sample::select(
+                &[
+                    "{", "}", "[", "]", ":", "=", ",", "\"", "#", "/", "\n", "$", "+", ".", "a",
+                    "1", " ", "\\", "(", ")",
+                ][..],
+            ),
+        ),
         1..3,
     );
     for case in &mut cases {
@@ -344,11 +379,17 @@ fn oracle(cases: &[Value]) -> Vec<Value> {
 fn apply(case: &Value, rules: EditRules) -> Result<Value, String> {
     let input = case["input"].as_str().unwrap();
     let path = case["path"].as_str().unwrap();
-    let mut doc = Document::parse_with(input, Syntax::Conf, rules).map_err(|e| format!("parse: {e}"))?;
+    let mut doc =
+        Document::parse_with(input, Syntax::Conf, rules).map_err(|e| format!("parse: {e}"))?;
     match case["op"].as_str().unwrap() {
         "set" => doc.set(path, case["value"].as_str().unwrap()),
         "remove" => doc.remove(path),
-        "has" => return doc.has(path).map(|b| json!({ "bool": b })).map_err(|e| format!("edit: {e}")),
+        "has" => {
+            return doc
+                .has(path)
+                .map(|b| json!({ "bool": b }))
+                .map_err(|e| format!("edit: {e}"))
+        }
         _ => unreachable!(),
     }
     .map_err(|e| format!("edit: {e}"))?;
@@ -356,8 +397,14 @@ fn apply(case: &Value, rules: EditRules) -> Result<Value, String> {
 }
 
 fn settings() -> (usize, u64) {
-    let count = std::env::var("PE_ANALYTICS_DIFF_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(600);
-    let seed = std::env::var("PE_ANALYTICS_DIFF_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(20261129);
+    let count = std::env::var("PE_ANALYTICS_DIFF_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(600);
+    let seed = std::env::var("PE_ANALYTICS_DIFF_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20261129);
     (count, seed)
 }
 
@@ -395,7 +442,9 @@ fn same_text(input: &str, ruby: &Value, ours: &Value) -> bool {
         return true;
     }
     match (ruby["text"].as_str(), ours["text"].as_str()) {
-        (Some(r), Some(o)) if input.contains("${") => without_blanks_before_close(r) == without_blanks_before_close(o),
+        (Some(r), Some(o)) if input.contains("${") => {
+            without_blanks_before_close(r) == without_blanks_before_close(o)
+        }
         _ => false,
     }
 }
@@ -411,42 +460,81 @@ fn compare_with_oracle(cases: &[Value], mostly_valid: bool) {
         match (expected.get("error"), &ours) {
             (Some(err), Err(e)) => {
                 if err["stage"].as_str() != e.split(':').next() {
-                    failures.push(format!("{}: ruby-hocon failed at {} ({}), the library at {e}\n{case}", case["name"], err["stage"], err["message"]));
+                    failures.push(format!(
+                        "{}: ruby-hocon failed at {} ({}), the library at {e}\n{case}",
+                        case["name"], err["stage"], err["message"]
+                    ));
                 }
                 continue;
             }
-            (Some(err), Ok(_)) => failures.push(format!("{}: ruby-hocon failed ({err}) but the library did not\n{case}", case["name"])),
+            (Some(err), Ok(_)) => failures.push(format!(
+                "{}: ruby-hocon failed ({err}) but the library did not\n{case}",
+                case["name"]
+            )),
             // Deliberate: a \u escape needs 4 hex digits (ruby-hocon takes any
             // 4 characters, closing quote included).
             (None, Err(e)) if e.contains("\\u escape") => continue,
-            (None, Err(e)) => failures.push(format!("{}: the library failed ({e}) but ruby-hocon did not\n{case}", case["name"])),
-            (None, Ok(got)) if !same_text(case["input"].as_str().unwrap(), expected, got) => failures.push(format!(
-                "{}: differs\n  input {:?}\n  op {} {} {:?}\n  ruby {expected}\n  ours {got}",
-                case["name"], case["input"], case["op"], case["path"], case["value"]
+            (None, Err(e)) => failures.push(format!(
+                "{}: the library failed ({e}) but ruby-hocon did not\n{case}",
+                case["name"]
             )),
+            (None, Ok(got)) if !same_text(case["input"].as_str().unwrap(), expected, got) => {
+                failures.push(format!(
+                    "{}: differs\n  input {:?}\n  op {} {} {:?}\n  ruby {expected}\n  ours {got}",
+                    case["name"], case["input"], case["op"], case["path"], case["value"]
+                ))
+            }
             (None, Ok(_)) => compared += 1,
         }
     }
-    assert!(failures.is_empty(), "{} of {} differ:\n{}", failures.len(), cases.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} differ:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n\n")
+    );
     if mostly_valid {
-        assert!(compared * 2 > cases.len(), "too few documents were valid: {compared}");
+        assert!(
+            compared * 2 > cases.len(),
+            "too few documents were valid: {compared}"
+        );
     }
-    eprintln!("{compared} of {} generated edits byte-identical to ruby-hocon", cases.len());
+    eprintln!(
+        "{compared} of {} generated edits byte-identical to ruby-hocon",
+        cases.len()
+    );
 }
 
 #[test]
 fn generated_edits_are_valid_and_mean_the_edit_under_improved_rules() {
     let cases = generate(400, 7);
     for case in &cases {
-        let Ok(out) = apply(case, EditRules::Improved) else { continue };
-        let Some(text) = out["text"].as_str() else { continue };
-        let mut doc = Document::parse(text).unwrap_or_else(|e| panic!("{}: output does not parse: {e}\n{case}\n{text:?}", case["name"]));
+        let Ok(out) = apply(case, EditRules::Improved) else {
+            continue;
+        };
+        let Some(text) = out["text"].as_str() else {
+            continue;
+        };
+        let mut doc = Document::parse(text).unwrap_or_else(|e| {
+            panic!(
+                "{}: output does not parse: {e}\n{case}\n{text:?}",
+                case["name"]
+            )
+        });
         let path = case["path"].as_str().unwrap();
         match case["op"].as_str().unwrap() {
-            "set" => assert!(doc.has(path).unwrap(), "{}: key missing after set\n{text:?}", case["name"]),
-            "remove" => assert!(!doc.has(path).unwrap(), "{}: key still there after remove\n{text:?}", case["name"]),
+            "set" => assert!(
+                doc.has(path).unwrap(),
+                "{}: key missing after set\n{text:?}",
+                case["name"]
+            ),
+            "remove" => assert!(
+                !doc.has(path).unwrap(),
+                "{}: key still there after remove\n{text:?}",
+                case["name"]
+            ),
             _ => {}
         }
     }
 }
-

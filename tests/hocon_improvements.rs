@@ -31,15 +31,30 @@ fn assert_reparses(text: &str) {
 fn crlf_insert_keeps_crlf() {
     let input = "{\r\n  \"a::b\": 1\r\n}\r\n";
     let (ruby, ours) = both(input, "set", KEY, "false");
-    assert_eq!(ruby, "{\r\n  \"a::b\": 1\r\n  \"puppet_enterprise::send_analytics_data\": false\n}\r\n"); // R27
-    assert_eq!(ours, "{\r\n  \"a::b\": 1\r\n  \"puppet_enterprise::send_analytics_data\": false\r\n}\r\n");
+    assert_eq!(
+        ruby,
+        "{\r\n  \"a::b\": 1\r\n  \"puppet_enterprise::send_analytics_data\": false\n}\r\n"
+    ); // R27
+    assert_eq!(
+        ours,
+        "{\r\n  \"a::b\": 1\r\n  \"puppet_enterprise::send_analytics_data\": false\r\n}\r\n"
+    );
 }
 
 #[test]
 fn crlf_multi_line_value_gets_crlf() {
     let input = "{\r\n  x: 1\r\n}\r\n";
-    let ours = edit(EditRules::Improved, input, "set", "\"pe::java_args\"", "{\n  \"Xmx\": \"8g\"\n}");
-    assert_eq!(ours, "{\r\n  x: 1\r\n  \"pe::java_args\": {\r\n    \"Xmx\": \"8g\"\r\n  }\r\n}\r\n");
+    let ours = edit(
+        EditRules::Improved,
+        input,
+        "set",
+        "\"pe::java_args\"",
+        "{\n  \"Xmx\": \"8g\"\n}",
+    );
+    assert_eq!(
+        ours,
+        "{\r\n  x: 1\r\n  \"pe::java_args\": {\r\n    \"Xmx\": \"8g\"\r\n  }\r\n}\r\n"
+    );
 }
 
 #[test]
@@ -52,7 +67,8 @@ fn crlf_remove_takes_the_whole_line() {
 
 #[test]
 fn remove_leaves_no_whitespace_only_line() {
-    let input = "{\n  \"a::b\": 1\n  \"puppet_enterprise::send_analytics_data\": true\n  \"c::d\": 2\n}\n";
+    let input =
+        "{\n  \"a::b\": 1\n  \"puppet_enterprise::send_analytics_data\": true\n  \"c::d\": 2\n}\n";
     let (ruby, ours) = both(input, "remove", KEY, "");
     assert_eq!(ruby, "{\n  \"a::b\": 1\n  \n  \"c::d\": 2\n}\n"); // R29
     assert_eq!(ours, "{\n  \"a::b\": 1\n  \"c::d\": 2\n}\n");
@@ -76,7 +92,12 @@ fn remove_all_duplicates_in_braceless_file() {
 
 #[test]
 fn remove_last_line_without_final_newline() {
-    let (ruby, ours) = both("\"a::b\": 1\n  \"puppet_enterprise::send_analytics_data\": true", "remove", KEY, "");
+    let (ruby, ours) = both(
+        "\"a::b\": 1\n  \"puppet_enterprise::send_analytics_data\": true",
+        "remove",
+        KEY,
+        "",
+    );
     assert_eq!(ruby, "\"a::b\": 1\n  ");
     assert_eq!(ours, "\"a::b\": 1");
 }
@@ -85,16 +106,28 @@ fn remove_last_line_without_final_newline() {
 fn remove_nested_key_line() {
     let input = "{\n  \"pe::java_args\": {\n    \"Xmx\": \"2g\"\n    \"Xms\": \"2g\"\n  }\n}\n";
     let (ruby, ours) = both(input, "remove", "\"pe::java_args\".Xms", "");
-    assert_eq!(ruby, "{\n  \"pe::java_args\": {\n    \"Xmx\": \"2g\"\n    \n  }\n}\n"); // R35
-    assert_eq!(ours, "{\n  \"pe::java_args\": {\n    \"Xmx\": \"2g\"\n  }\n}\n");
+    assert_eq!(
+        ruby,
+        "{\n  \"pe::java_args\": {\n    \"Xmx\": \"2g\"\n    \n  }\n}\n"
+    ); // R35
+    assert_eq!(
+        ours,
+        "{\n  \"pe::java_args\": {\n    \"Xmx\": \"2g\"\n  }\n}\n"
+    );
 }
 
 #[test]
 fn set_deletes_earlier_duplicate_lines_whole() {
     let input = "{\n  \"puppet_enterprise::send_analytics_data\": true\n  \"x::y\": 1\n  \"puppet_enterprise::send_analytics_data\": \"false\"\n}\n";
     let (ruby, ours) = both(input, "set", KEY, "false");
-    assert_eq!(ruby, "{\n  \n  \"x::y\": 1\n  \"puppet_enterprise::send_analytics_data\": false\n}\n"); // R16
-    assert_eq!(ours, "{\n  \"x::y\": 1\n  \"puppet_enterprise::send_analytics_data\": false\n}\n");
+    assert_eq!(
+        ruby,
+        "{\n  \n  \"x::y\": 1\n  \"puppet_enterprise::send_analytics_data\": false\n}\n"
+    ); // R16
+    assert_eq!(
+        ours,
+        "{\n  \"x::y\": 1\n  \"puppet_enterprise::send_analytics_data\": false\n}\n"
+    );
 }
 
 #[test]
@@ -113,16 +146,30 @@ fn closing_brace_on_the_value_line() {
 
 #[test]
 fn multi_line_value_in_braceless_root_has_no_blank_lines() {
-    let (ruby, ours) = both("x: 1\n", "set", "\"pe::java_args\"", "{\n  \"Xmx\": \"8g\"\n}");
-    assert_eq!(ruby, "x: 1\n\"pe::java_args\": {\n\n  \"Xmx\": \"8g\"\n\n}\n"); // R24
+    let (ruby, ours) = both(
+        "x: 1\n",
+        "set",
+        "\"pe::java_args\"",
+        "{\n  \"Xmx\": \"8g\"\n}",
+    );
+    assert_eq!(
+        ruby,
+        "x: 1\n\"pe::java_args\": {\n\n  \"Xmx\": \"8g\"\n\n}\n"
+    ); // R24
     assert_eq!(ours, "x: 1\n\"pe::java_args\": {\n  \"Xmx\": \"8g\"\n}\n");
 }
 
 #[test]
 fn one_line_document_ending_in_a_comment() {
     let (ruby, ours) = both("\"a::b\": 1 # primary", "set", KEY, "false");
-    assert_eq!(ruby, "\"a::b\": 1, # primary \"puppet_enterprise::send_analytics_data\": false"); // R36
-    assert_eq!(ours, "\"a::b\": 1, \"puppet_enterprise::send_analytics_data\": false # primary");
+    assert_eq!(
+        ruby,
+        "\"a::b\": 1, # primary \"puppet_enterprise::send_analytics_data\": false"
+    ); // R36
+    assert_eq!(
+        ours,
+        "\"a::b\": 1, \"puppet_enterprise::send_analytics_data\": false # primary"
+    );
     let mut doc = Document::parse(&ours).unwrap();
     assert!(doc.has(KEY).unwrap());
 }
@@ -131,9 +178,18 @@ fn one_line_document_ending_in_a_comment() {
 fn object_without_separator_replaced_by_a_scalar() {
     let input = "{\n  \"puppet_enterprise::send_analytics_data\" {\n    enabled: true\n  }\n}\n";
     let (ruby, ours) = both(input, "set", KEY, "false");
-    assert_eq!(ruby, "{\n  \"puppet_enterprise::send_analytics_data\" false\n}\n"); // R37
-    assert!(Document::parse(&ruby).is_err(), "ruby-hocon's output is not HOCON");
-    assert_eq!(ours, "{\n  \"puppet_enterprise::send_analytics_data\": false\n}\n");
+    assert_eq!(
+        ruby,
+        "{\n  \"puppet_enterprise::send_analytics_data\" false\n}\n"
+    ); // R37
+    assert!(
+        Document::parse(&ruby).is_err(),
+        "ruby-hocon's output is not HOCON"
+    );
+    assert_eq!(
+        ours,
+        "{\n  \"puppet_enterprise::send_analytics_data\": false\n}\n"
+    );
     let glued = edit(EditRules::Improved, "a{b: 1}\n", "set", "a", "[1]");
     assert_eq!(glued, "a: [1]\n");
     let object = edit(EditRules::Improved, "a {b: 1}\n", "set", "a", "{c: 2}");
@@ -154,7 +210,13 @@ fn include_file_keeps_its_parenthesis() {
         let doc = Document::parse(text).unwrap();
         assert_eq!(doc.render(), text); // R38: ruby-hocon drops the ')'
     }
-    let out = edit(EditRules::Improved, "include file(\"/etc/x.conf\")\n\"a::b\": 1\n", "set", KEY, "false");
+    let out = edit(
+        EditRules::Improved,
+        "include file(\"/etc/x.conf\")\n\"a::b\": 1\n",
+        "set",
+        KEY,
+        "false",
+    );
     assert_eq!(out, "include file(\"/etc/x.conf\")\n\"a::b\": 1\n\"puppet_enterprise::send_analytics_data\": false\n");
 }
 
@@ -183,7 +245,10 @@ fn bom_is_kept_and_the_document_edited_normally() {
     let input = "\u{feff}{\n  \"a::b\": 1\n}\n";
     let ours = edit(EditRules::Improved, input, "set", KEY, "false");
     // R39 (parse_string): the BOM becomes a key; R40 (parse_file): the BOM is lost.
-    assert_eq!(ours, "\u{feff}{\n  \"a::b\": 1\n  \"puppet_enterprise::send_analytics_data\": false\n}\n");
+    assert_eq!(
+        ours,
+        "\u{feff}{\n  \"a::b\": 1\n  \"puppet_enterprise::send_analytics_data\": false\n}\n"
+    );
     let mut doc = Document::parse(input).unwrap();
     assert!(doc.has("\"a::b\"").unwrap());
 }

@@ -93,7 +93,9 @@ impl Editor<'_> {
                 // The blanks and commas after it on its line go with it.
                 while i < children.len() {
                     match &children[i] {
-                        Node::Token(t) if t.kind == TokenKind::Whitespace || t.kind == TokenKind::Comma => {
+                        Node::Token(t)
+                            if t.kind == TokenKind::Whitespace || t.kind == TokenKind::Comma =>
+                        {
                             children.remove(i);
                         }
                         _ => break,
@@ -104,7 +106,11 @@ impl Editor<'_> {
                 seen_non_matching = true;
                 let value = value_copy.expect("checked above");
                 // ruby-hocon looks at the node before only from index 2 on.
-                let before = if i >= 2 { children[i - 1].token() } else { None };
+                let before = if i >= 2 {
+                    children[i - 1].token()
+                } else {
+                    None
+                };
                 let new_value = match before {
                     Some(ws) if value.is_complex_value() && ws.kind == TokenKind::Whitespace => {
                         indent_text(value, &Node::Token(ws))
@@ -147,7 +153,10 @@ impl Editor<'_> {
         // `key false`, which is not HOCON. Give the key a colon.
         if self.improved() && !is_object && !had_separator {
             let colon = self.new_token(TokenKind::Colon, ":");
-            let path_at = children.iter().position(|c| matches!(c, Node::Path(_))).unwrap_or(0);
+            let path_at = children
+                .iter()
+                .position(|c| matches!(c, Node::Path(_)))
+                .unwrap_or(0);
             children.insert(path_at + 1, Node::Token(colon));
             if !children.get(path_at + 2).is_some_and(Node::is_whitespace) {
                 let space = self.new_token(TokenKind::Whitespace, " ");
@@ -215,7 +224,10 @@ impl Editor<'_> {
             return vec![Node::Token(space)];
         }
         let nl = self.new_token(TokenKind::Newline, self.newline);
-        if children.last().is_some_and(|c| c.is_token(TokenKind::CloseCurly)) {
+        if children
+            .last()
+            .is_some_and(|c| c.is_token(TokenKind::CloseCurly))
+        {
             let mut indent = String::new();
             if let Some(Node::Token(t)) = children.len().checked_sub(2).map(|i| &children[i]) {
                 if t.kind == TokenKind::Whitespace {
@@ -265,7 +277,9 @@ impl Editor<'_> {
             }
         }
 
-        let starts_with_brace = children.first().is_some_and(|c| c.is_token(TokenKind::OpenCurly));
+        let starts_with_brace = children
+            .first()
+            .is_some_and(|c| c.is_token(TokenKind::OpenCurly));
         let mut field = indentation.clone();
         field.push(Node::Path(desired.first_tokens(self.buf)));
         field.push(Node::Token(self.new_token(TokenKind::Colon, ":")));
@@ -275,7 +289,9 @@ impl Editor<'_> {
         } else {
             let mut object = vec![Node::Token(self.new_token(TokenKind::OpenCurly, "{"))];
             if indentation.is_empty() {
-                object.push(Node::Token(self.new_token(TokenKind::Newline, self.newline)));
+                object.push(Node::Token(
+                    self.new_token(TokenKind::Newline, self.newline),
+                ));
             }
             object.extend(indentation.iter().cloned());
             object.push(Node::Token(self.new_token(TokenKind::CloseCurly, "}")));
@@ -292,7 +308,9 @@ impl Editor<'_> {
             while i >= 0 {
                 let iu = i as usize;
                 if (json || same_line) && matches!(children[iu], Node::Field(_)) {
-                    let comma_follows = children.get(iu + 1).is_some_and(|c| c.is_token(TokenKind::Comma));
+                    let comma_follows = children
+                        .get(iu + 1)
+                        .is_some_and(|c| c.is_token(TokenKind::Comma));
                     if !comma_follows {
                         let comma = self.new_token(TokenKind::Comma, ",");
                         children.insert(iu + 1, Node::Token(comma));
@@ -329,7 +347,9 @@ impl Editor<'_> {
             }
         }
         if !starts_with_brace {
-            let field = pending.take().expect("braceless object gets the field here");
+            let field = pending
+                .take()
+                .expect("braceless object gets the field here");
             if children.last().is_some_and(Node::is_newline) {
                 children.insert(children.len() - 1, field);
             } else if self.improved() && same_line && !json {

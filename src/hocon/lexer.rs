@@ -322,7 +322,9 @@ impl Lexer<'_> {
         let start = self.pos;
         self.pos += 1;
         if self.peek() != Some('{') {
-            let found = self.peek().map_or("end of input".to_string(), describe_char);
+            let found = self
+                .peek()
+                .map_or("end of input".to_string(), describe_char);
             return Err(RawError::new(
                 start,
                 format!("'$' not followed by '{{' but by {found} (quote the text if '$' belongs to a value)"),
@@ -448,7 +450,9 @@ mod tests {
 
     #[test]
     fn numbers_follow_ruby() {
-        for ok in ["0", "12", "-3", "017", "1.5", "1e5", "1E-3", "01.5", "-0.5e+2"] {
+        for ok in [
+            "0", "12", "-3", "017", "1.5", "1e5", "1E-3", "01.5", "-0.5e+2",
+        ] {
             assert!(is_ruby_number(ok), "{ok}");
         }
         for bad in ["-", "08", "1.", "1.e5", "1-2", "1e", "1.5.5", "2021-07-01"] {

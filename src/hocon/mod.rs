@@ -15,13 +15,16 @@ mod lexer;
 mod parser;
 mod path;
 pub mod render_json;
+pub mod semantic;
 mod token;
 mod tree;
+mod walk;
 
 pub use edit::EditRules;
 pub use error::{HoconError, Location};
 pub use path::PathExpr;
 pub use token::Syntax;
+pub use walk::{FieldInfo, IncludeInfo, ValueKind};
 
 use edit::Editor;
 use error::RawError;
@@ -50,7 +53,11 @@ impl Document {
         Document::parse_with(text, Syntax::Conf, EditRules::Improved)
     }
 
-    pub fn parse_with(text: &str, syntax: Syntax, rules: EditRules) -> Result<Document, HoconError> {
+    pub fn parse_with(
+        text: &str,
+        syntax: Syntax,
+        rules: EditRules,
+    ) -> Result<Document, HoconError> {
         if text.len() >= u32::MAX as usize / 2 {
             return Err(HoconError::Unsupported(
                 "documents of 2 GiB or more are not supported".into(),
@@ -86,6 +93,15 @@ impl Document {
         }
         for node in &self.root {
             node.render_into(&self.buf, &mut out);
+        }
+        out
+    }
+
+    /// The text with each include statement replaced by `include_text`.
+    pub fn render_with_includes_replaced(&self, include_text: &str) -> String {
+        let mut out = String::with_capacity(self.buf.len());
+        for node in &self.root {
+            node.render_replacing_includes(&self.buf, include_text, &mut out);
         }
         out
     }
@@ -131,7 +147,8 @@ impl Document {
     fn parse_value(&mut self, value: &str) -> Result<Node, HoconError> {
         let start = self.buf.len();
         self.buf.push_str(value);
-        let (tokens, problem) = lexer::tokenize_with(&self.buf, start, self.syntax, self.rules == EditRules::Ruby);
+        let (tokens, problem) =
+            lexer::tokenize_with(&self.buf, start, self.syntax, self.rules == EditRules::Ruby);
         let result = parser::parse_single_value(tokens, &mut self.buf, self.syntax, problem);
         match result {
             Ok(node) => Ok(self.with_document_newlines(node)),
@@ -167,19 +184,23 @@ impl Document {
         let root_is_braceless = self.root.len() == 1;
         for node in self.root.iter_mut() {
             match node {
-                Node::Array(_) => {
-                    return Err(HoconError::Unsupported(
-                        "the document's root is an array, and values inside an array cannot be edited".into(),
-                    ))
-                }
+                Node::Array(_) => return Err(HoconError::Unsupported(
+                    "the document's root is an array, and values inside an array cannot be edited"
+                        .into(),
+                )),
                 Node::Object(children) => {
-                    let braceless = root_is_braceless && !children.first().is_some_and(|c| c.is_token(TokenKind::OpenCurly));
+                    let braceless = root_is_braceless
+                        && !children
+                            .first()
+                            .is_some_and(|c| c.is_token(TokenKind::OpenCurly));
                     return Ok((children, braceless));
                 }
                 _ => {}
             }
         }
-        Err(HoconError::Unsupported("the document has no root object".into()))
+        Err(HoconError::Unsupported(
+            "the document has no root object".into(),
+        ))
     }
 
     /// Whether the document sets `path` or anything under it (ruby-hocon's

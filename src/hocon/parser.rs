@@ -32,7 +32,11 @@ pub fn parse_single_value(
 ) -> Result<Node, RawError> {
     let mut p = Parser::new(tokens, buf, syntax, problem);
     let t = p.next_token()?;
-    if t.is_whitespace() || t.is_newline() || p.is_unquoted_whitespace(t) || t.kind == TokenKind::Comment {
+    if t.is_whitespace()
+        || t.is_newline()
+        || p.is_unquoted_whitespace(t)
+        || t.kind == TokenKind::Comment
+    {
         return Err(RawError::new(
             t.start as usize,
             "a value cannot have leading or trailing newlines, blanks or comments",
@@ -143,10 +147,17 @@ impl<'b> Parser<'b> {
         t.kind == TokenKind::Unquoted && self.text(t).chars().all(is_hocon_whitespace)
     }
 
-    fn next_token_collecting_whitespace(&mut self, nodes: &mut Vec<Node>) -> Result<Token, RawError> {
+    fn next_token_collecting_whitespace(
+        &mut self,
+        nodes: &mut Vec<Node>,
+    ) -> Result<Token, RawError> {
         loop {
             let t = self.next_token()?;
-            if t.is_whitespace() || t.is_newline() || self.is_unquoted_whitespace(t) || t.kind == TokenKind::Comment {
+            if t.is_whitespace()
+                || t.is_newline()
+                || self.is_unquoted_whitespace(t)
+                || t.kind == TokenKind::Comment
+            {
                 nodes.push(Node::Token(t));
             } else {
                 return Ok(t);
@@ -199,7 +210,8 @@ impl<'b> Parser<'b> {
                 t = self.next_token()?;
                 continue;
             }
-            if t.is_simple_value() || matches!(t.kind, TokenKind::OpenCurly | TokenKind::OpenSquare) {
+            if t.is_simple_value() || matches!(t.kind, TokenKind::OpenCurly | TokenKind::OpenSquare)
+            {
                 let v = self.value(t)?;
                 value_count += 1;
                 values.push(v);
@@ -246,7 +258,10 @@ impl<'b> Parser<'b> {
             TokenKind::Newline => "a line break".to_string(),
             _ => format!("'{}'", self.text(t)),
         };
-        RawError::new(t.start as usize, format!("found {found}, expected {expected}"))
+        RawError::new(
+            t.start as usize,
+            format!("found {found}, expected {expected}"),
+        )
     }
 
     fn key(&mut self, first: Token) -> Result<Node, RawError> {
@@ -308,7 +323,11 @@ impl<'b> Parser<'b> {
             if is_required && opened > 0 {
                 return Err(self.unexpected(t, "url(), file() or classpath() inside required()"));
             }
-            let head = Token::new(TokenKind::Unquoted, t.start as usize, t.start as usize + len);
+            let head = Token::new(
+                TokenKind::Unquoted,
+                t.start as usize,
+                t.start as usize + len,
+            );
             nodes.push(Node::Token(head));
             opened += 1;
             if head.end < t.end {
@@ -337,7 +356,11 @@ impl<'b> Parser<'b> {
             if closing > opened {
                 return Err(self.unexpected(t, "one ')' per '('"));
             }
-            let close = Token::new(TokenKind::Unquoted, t.start as usize, t.start as usize + closing);
+            let close = Token::new(
+                TokenKind::Unquoted,
+                t.start as usize,
+                t.start as usize + closing,
+            );
             nodes.push(Node::Token(close));
             if close.end < t.end {
                 let rest = Token::new(TokenKind::Unquoted, close.end as usize, t.end as usize);
@@ -391,7 +414,8 @@ impl<'b> Parser<'b> {
                 let path = self.key(t)?;
                 field.push(path);
                 let after_key = self.next_token_collecting_whitespace(&mut field)?;
-                let value = if self.syntax == Syntax::Conf && after_key.kind == TokenKind::OpenCurly {
+                let value = if self.syntax == Syntax::Conf && after_key.kind == TokenKind::OpenCurly
+                {
                     self.value(after_key)?
                 } else {
                     if !self.is_separator(after_key) {
@@ -445,7 +469,9 @@ impl<'b> Parser<'b> {
                     nodes.push(Node::Token(t));
                     return Ok(Node::Array(nodes));
                 }
-                if !(t.is_simple_value() || matches!(t.kind, TokenKind::OpenCurly | TokenKind::OpenSquare)) {
+                if !(t.is_simple_value()
+                    || matches!(t.kind, TokenKind::OpenCurly | TokenKind::OpenSquare))
+                {
                     return Err(self.unexpected(t, "']' or a first element"));
                 }
                 let v = self.value(t)?;
@@ -465,7 +491,9 @@ impl<'b> Parser<'b> {
                 Some(v) => nodes.push(v),
                 None => {
                     let t = self.next_token_collecting_whitespace(&mut nodes)?;
-                    if t.is_simple_value() || matches!(t.kind, TokenKind::OpenCurly | TokenKind::OpenSquare) {
+                    if t.is_simple_value()
+                        || matches!(t.kind, TokenKind::OpenCurly | TokenKind::OpenSquare)
+                    {
                         let v = self.value(t)?;
                         nodes.push(v);
                     } else if self.syntax == Syntax::Conf && t.kind == TokenKind::CloseSquare {

@@ -112,7 +112,9 @@ pub fn key_elements(tokens: &[Token], buf: &str) -> Vec<String> {
     let mut elements = vec![Element::default()];
     for t in tokens {
         match t.kind {
-            TokenKind::QuotedString => add_path_text(&mut elements, true, &string_value(t.text(buf))),
+            TokenKind::QuotedString => {
+                add_path_text(&mut elements, true, &string_value(t.text(buf)))
+            }
             TokenKind::Whitespace | TokenKind::Eof => {}
             _ => add_path_text(&mut elements, false, t.text(buf)),
         }

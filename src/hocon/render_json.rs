@@ -80,7 +80,11 @@ fn render_number(n: &serde_json::Number) -> String {
         } else {
             format!("{mantissa}.0")
         };
-        format!("{mantissa}e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs())
+        format!(
+            "{mantissa}e{}{:02}",
+            if exp < 0 { '-' } else { '+' },
+            exp.abs()
+        )
     }
 }
 

@@ -84,10 +84,16 @@ impl Node {
         }
     }
 
-    pub fn render(&self, buf: &str) -> String {
-        let mut out = String::new();
-        self.render_into(buf, &mut out);
-        out
+    /// Like [`Node::render_into`], with every include statement replaced by
+    /// `include_text`.
+    pub fn render_replacing_includes(&self, buf: &str, include_text: &str, out: &mut String) {
+        match self {
+            Node::Include(_) => out.push_str(include_text),
+            Node::Field(c) | Node::Object(c) | Node::Array(c) | Node::Concat(c) => c
+                .iter()
+                .for_each(|child| child.render_replacing_includes(buf, include_text, out)),
+            other => other.render_into(buf, out),
+        }
     }
 
     /// The field's key tokens.

@@ -1,0 +1,196 @@
+//! The command line, declared with clap. Names, flags and exit codes here are
+//! a contract: checks outside the project call them exactly so.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  done, or already in the wanted state (nothing written)
+  1  error (bad input, unreadable or malformed file, refused write)
+  2  changes pending (--dry-run, --check, check) or not opted out
+  3  key not set (conf get)";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "pe-analytics",
+    version,
+    about = "Opt a Puppet Enterprise installation out of (or back into) analytics data collection",
+    long_about = "Opt a Puppet Enterprise installation out of (or back into) analytics data collection, \
+safely and verifiably.\n\n\
+For a fresh install, pe-analytics sets \"puppet_enterprise::send_analytics_data\": false in pe.conf, \
+editing the file in place exactly as Puppet's own HOCON library (ruby-hocon) would, without disturbing \
+comments, order, spacing or line endings. Every edit is verified by resolving the file before and after; \
+writes are atomic and keep the file's mode and owner.",
+    after_help = EXIT_CODES,
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Turn analytics data collection off
+    #[command(after_help = EXIT_CODES)]
+    OptOut(OptOutArgs),
+    /// Turn analytics data collection back on
+    #[command(after_help = EXIT_CODES)]
+    OptIn(OptInArgs),
+    /// Report whether the installation is opted out, changing nothing
+    #[command(after_help = EXIT_CODES)]
+    Check(CheckArgs),
+    /// Read and edit any pe.conf key with ruby-hocon's edit rules
+    #[command(subcommand)]
+    Conf(ConfCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to standard output
+    Man,
+}
+
+/// Which pe.conf to work on.
+#[derive(Debug, Args, Clone)]
+pub struct PeConfLayer {
+    /// Work on pe.conf (default path /etc/puppetlabs/enterprise/conf.d/pe.conf, where PE's installer
+    /// keeps it). Without any layer flag, the pe.conf at the default path is used.
+    #[arg(
+        long = "pe-conf",
+        value_name = "PATH",
+        num_args = 0..=1,
+        default_missing_value = crate::peconf::DEFAULT_PE_CONF
+    )]
+    pub pe_conf: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct OutputArgs {
+    /// Output format: short text for people, or a stable JSON object for pipelines
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ChangeArgs {
+    /// Show a unified diff of what would change and write nothing; exit 2 if anything would change
+    #[arg(long, conflicts_with = "check")]
+    pub dry_run: bool,
+    /// Write nothing and print nothing but the verdict; exit 0 if nothing would change, 2 if something would
+    #[arg(long)]
+    pub check: bool,
+    /// Before writing, keep a copy as <file>.bak.<UTC timestamp> beside it, with the same mode
+    #[arg(long)]
+    pub backup: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct OptOutArgs {
+    #[command(flatten)]
+    pub layer: PeConfLayer,
+    #[command(flatten)]
+    pub change: ChangeArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct OptInArgs {
+    #[command(flatten)]
+    pub layer: PeConfLayer,
+    /// Write "puppet_enterprise::send_analytics_data": true instead of removing the key
+    /// (removing it restores PE's default, which is true)
+    #[arg(long)]
+    pub explicit: bool,
+    #[command(flatten)]
+    pub change: ChangeArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub layer: PeConfLayer,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct FileArg {
+    /// The HOCON file to work on
+    #[arg(long, short = 'f', value_name = "FILE", default_value = crate::peconf::DEFAULT_PE_CONF)]
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct WriteArgs {
+    /// Print the whole resulting document and write nothing (secrets included: it is the file)
+    #[arg(long, conflicts_with = "dry_run")]
+    pub stdout: bool,
+    /// Print a unified diff of the change and write nothing; exit 2 if anything would change
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Before writing, keep a copy as <file>.bak.<UTC timestamp> beside it, with the same mode
+    #[arg(long)]
+    pub backup: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfCommand {
+    /// Print a key's value as HOCON text; exit 3 if the key is not set
+    #[command(after_help = KEY_HELP)]
+    Get {
+        #[command(flatten)]
+        file: FileArg,
+        /// Print the values of secret keys (passwords, tokens, private keys) instead of <redacted>
+        #[arg(long)]
+        show_secrets: bool,
+        /// A HOCON path expression, e.g. '"puppet_enterprise::x".y' or puppet_enterprise::send_analytics_data
+        key: String,
+    },
+    /// Set a key to a HOCON value, editing the file as ruby-hocon would
+    #[command(after_help = KEY_HELP)]
+    Set {
+        #[command(flatten)]
+        file: FileArg,
+        #[command(flatten)]
+        write: WriteArgs,
+        /// A HOCON path expression, e.g. '"puppet_enterprise::x".y' or puppet_enterprise::send_analytics_data
+        key: String,
+        /// HOCON value text: false, "text", [1, 2], {a: 1}
+        #[arg(allow_hyphen_values = true)]
+        value: String,
+    },
+    /// Remove every setting of a key
+    #[command(after_help = KEY_HELP)]
+    Unset {
+        #[command(flatten)]
+        file: FileArg,
+        #[command(flatten)]
+        write: WriteArgs,
+        /// A HOCON path expression, e.g. '"puppet_enterprise::x".y' or puppet_enterprise::send_analytics_data
+        key: String,
+    },
+}
+
+const KEY_HELP: &str = "\
+KEY is a HOCON path expression as ruby-hocon takes it: '.' separates keys, and a key containing ':'
+must be double-quoted ('\"puppet_enterprise::x\".y'). For convenience, when KEY has no double quote,
+each '.'-separated part that contains ':' is quoted for you, so puppet_enterprise::send_analytics_data
+means the single key \"puppet_enterprise::send_analytics_data\".
+
+Exit codes:
+  0  done, or nothing to change
+  1  error
+  2  changes pending (--dry-run)
+  3  key not set (get)";

@@ -1,0 +1,44 @@
+//! The JSON report every command prints with `--format json`: one stable,
+//! documented object (README, "JSON output") for pipelines.
+
+use crate::peconf::lint::{Finding, State};
+use crate::peconf::plan::Edit;
+use serde::Serialize;
+
+/// Version of the report's shape; bumped only on incompatible changes.
+pub const SCHEMA: u32 = 1;
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub schema: u32,
+    pub command: String,
+    pub dry_run: bool,
+    pub layers: Vec<LayerReport>,
+    /// The overall verdict, one word: `done`, `unchanged`, `pending`,
+    /// `compliant`, `not-compliant` or `error`.
+    pub outcome: String,
+    pub exit_code: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// What one layer (for now: one pe.conf) looked like and what changed.
+#[derive(Debug, Serialize)]
+pub struct LayerReport {
+    pub layer: &'static str,
+    pub path: String,
+    /// The analytics setting before the command.
+    pub state: State,
+    /// The effective value as written, e.g. `false` or `"false"`.
+    pub value: Option<String>,
+    pub line: Option<usize>,
+    /// The setting after the command (after the change, or as it would be).
+    pub state_after: State,
+    /// The key edits made (or that would be made).
+    pub changes: Vec<Edit>,
+    /// Unified diff of the change, secrets masked; empty when nothing changes.
+    pub diff: String,
+    pub written: bool,
+    pub backup: Option<String>,
+    pub findings: Vec<Finding>,
+}
