@@ -91,6 +91,9 @@ pub struct ChangeArgs {
     /// Before writing, keep a copy as <file>.bak.<UTC timestamp> beside it, with the same mode
     #[arg(long)]
     pub backup: bool,
+    /// Also print the unified diff of what is changed (secrets masked)
+    #[arg(long)]
+    pub diff: bool,
 }
 
 #[derive(Debug, Args)]

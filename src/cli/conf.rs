@@ -6,7 +6,7 @@ use super::pe_conf::located;
 use super::Failure;
 use crate::files::TextFile;
 use crate::hocon::semantic::{resolve_document, value_at};
-use crate::hocon::{Document, EditRules};
+use crate::hocon::{Document, EditRules, HoconError};
 use crate::output::{diff, Exit};
 use crate::peconf::plan::{self, Edit, PlanError};
 use crate::peconf::secrets::{is_secret_key, looks_like_pem, REDACTED};
@@ -80,6 +80,10 @@ fn edit(file: &FileArg, write: &WriteArgs, edit: Edit, key: &str) -> Result<Exit
     let planned = plan::apply(&text.text, syntax_for(path), std::slice::from_ref(&edit)).map_err(
         |e| match e {
             PlanError::Hocon(h) if h.is_syntax() => Failure::error(located(path, &h)),
+            // The value of a secret key is never repeated, not even a bad one.
+            PlanError::Hocon(HoconError::BadValue { msg, .. }) if is_secret_key(key) => {
+                Failure::error(format!("invalid value for {key}: {msg}"))
+            }
             other => Failure::error(format!("{}: {other}", path.display())),
         },
     )?;

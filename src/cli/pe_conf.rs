@@ -152,6 +152,9 @@ fn change(
                         print!("{}", report.diff);
                         eprintln!("{message}");
                     } else {
+                        if change.diff {
+                            print!("{}", report.diff);
+                        }
                         println!("{message}");
                     }
                     print_findings(&path, &report.findings);

@@ -123,10 +123,7 @@ impl<'b> Parser<'b> {
             if t.kind == TokenKind::Unquoted && !self.is_unquoted_whitespace(t) {
                 return Err(RawError::new(
                     t.start as usize,
-                    format!(
-                        "'{}' is not allowed in JSON (strings need double quotes)",
-                        self.text(t)
-                    ),
+                    "unquoted text is not allowed in JSON (strings need double quotes)",
                 ));
             }
             if t.kind == TokenKind::Substitution {
@@ -252,16 +249,34 @@ impl<'b> Parser<'b> {
         }
     }
 
+    /// "found X, expected Y". Tokens that may hold a value (strings, unquoted
+    /// text, numbers) are named by kind, never quoted: they may be secrets.
     fn unexpected(&self, t: Token, expected: &str) -> RawError {
         let found = match t.kind {
             TokenKind::Eof => "end of input".to_string(),
             TokenKind::Newline => "a line break".to_string(),
+            TokenKind::QuotedString => "a quoted string".to_string(),
+            TokenKind::Unquoted => "unquoted text".to_string(),
+            TokenKind::Number => "a number".to_string(),
+            TokenKind::Substitution => "a substitution".to_string(),
+            TokenKind::Comment => "a comment".to_string(),
             _ => format!("'{}'", self.text(t)),
         };
         RawError::new(
             t.start as usize,
             format!("found {found}, expected {expected}"),
         )
+    }
+
+    /// How a key is named in messages: its first token only, since a
+    /// malformed line can glue a value (maybe a secret) onto the key.
+    fn key_for_message(&self, path: &Node) -> String {
+        match path {
+            Node::Path(tokens) => tokens
+                .first()
+                .map_or(String::new(), |t| self.text(*t).to_string()),
+            other => other.render(self.buf),
+        }
     }
 
     fn key(&mut self, first: Token) -> Result<Node, RawError> {
@@ -419,7 +434,11 @@ impl<'b> Parser<'b> {
                     self.value(after_key)?
                 } else {
                     if !self.is_separator(after_key) {
-                        return Err(self.unexpected(after_key, "':', '=' or '+=' after the key"));
+                        let key = self.key_for_message(&field[0]);
+                        return Err(self.unexpected(
+                            after_key,
+                            &format!("':', '=' or '+=' after the key `{key}`"),
+                        ));
                     }
                     field.push(Node::Token(after_key));
                     match self.consolidate_values(&mut field)? {
@@ -500,7 +519,7 @@ impl<'b> Parser<'b> {
                         // One trailing comma is allowed.
                         self.put_back(t);
                     } else {
-                        return Err(self.unexpected(t, "an element after the comma"));
+                        return Err(self.unexpected(t, "an element or ']'"));
                     }
                 }
             }

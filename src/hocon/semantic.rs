@@ -98,7 +98,12 @@ pub fn verify_edit(
                 None => remove_path(&mut expected, path),
             }
         }
-        Change::Remove => remove_path(&mut expected, path),
+        Change::Remove => {
+            remove_path(&mut expected, path);
+            // A parent that only existed through dotted keys under the
+            // removed path (`a.b: 1`) goes with them.
+            prune_emptied_parents(&mut expected, &new, path);
+        }
     }
     match first_difference(&expected, &new, &mut Vec::new()) {
         None => Ok(()),
@@ -148,6 +153,19 @@ fn remove_path(value: &mut Value, path: &[String]) {
     }
     if let Some(map) = at.as_object_mut() {
         map.remove(last);
+    }
+}
+
+fn prune_emptied_parents(expected: &mut Value, actual: &Value, path: &[String]) {
+    for len in (1..path.len()).rev() {
+        let parent = &path[..len];
+        let emptied =
+            value_at(expected, parent).is_some_and(|v| v.as_object().is_some_and(Map::is_empty));
+        if emptied && value_at(actual, parent).is_none() {
+            remove_path(expected, parent);
+        } else {
+            return;
+        }
     }
 }
 

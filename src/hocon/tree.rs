@@ -84,6 +84,12 @@ impl Node {
         }
     }
 
+    pub fn render(&self, buf: &str) -> String {
+        let mut out = String::new();
+        self.render_into(buf, &mut out);
+        out
+    }
+
     /// Like [`Node::render_into`], with every include statement replaced by
     /// `include_text`.
     pub fn render_replacing_includes(&self, buf: &str, include_text: &str, out: &mut String) {

@@ -1,0 +1,34 @@
+//! Lossless round trip: for any UTF-8 input that parses, `render()` gives the
+//! input back byte for byte, under every syntax and set of edit rules.
+//! Inputs that are not UTF-8 are decoded lossily, so the fuzzer's byte-level
+//! mutations are not wasted. Nothing may panic either way.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use pe_analytics::hocon::{Document, EditRules, Syntax};
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    let text: &str = &text;
+
+    // The default: HOCON, improved edit rules (what `Document::parse` does).
+    if let Ok(doc) = Document::parse(text) {
+        assert_eq!(doc.render(), text, "render(parse(x)) != x (conf, improved)");
+        // A clone renders the same, and rendering twice is stable.
+        assert_eq!(doc.clone().render(), text);
+    }
+
+    for (syntax, rules) in [
+        (Syntax::Conf, EditRules::Ruby),
+        (Syntax::Json, EditRules::Improved),
+        (Syntax::Json, EditRules::Ruby),
+    ] {
+        if let Ok(doc) = Document::parse_with(text, syntax, rules) {
+            assert_eq!(
+                doc.render(),
+                text,
+                "render(parse_with(x, {syntax:?}, {rules:?})) != x"
+            );
+        }
+    }
+});

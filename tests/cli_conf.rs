@@ -1,0 +1,404 @@
+//! `pe-analytics conf get|set|unset`, end to end through the built binary on
+//! real files.
+
+use assert_cmd::Command;
+use pe_analytics::hocon::{Document, EditRules, Syntax};
+use pe_analytics::peconf::plan::{self, Edit};
+use serde_json::Value;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+const KEY: &str = "puppet_enterprise::send_analytics_data";
+
+fn bin() -> Command {
+    Command::cargo_bin("pe-analytics").unwrap()
+}
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/pe.conf")
+        .join(name)
+}
+
+/// A copy of a fixture in a fresh directory.
+fn copy_fixture(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pe.conf");
+    fs::copy(fixture(name), &path).unwrap();
+    (dir, path)
+}
+
+fn write_temp(text: &str, file_name: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(file_name);
+    fs::write(&path, text).unwrap();
+    (dir, path)
+}
+
+fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8(out.stderr.clone()).unwrap()
+}
+
+fn mtime(path: &Path) -> std::time::SystemTime {
+    fs::metadata(path).unwrap().modified().unwrap()
+}
+
+#[test]
+fn readme_dry_run_example_shows_the_diff() {
+    let path = fixture("2016.4-monolithic.conf");
+    let before = fs::read(&path).unwrap();
+    let out = bin()
+        .args(["conf", "set", "--file"])
+        .arg(&path)
+        .args(["--dry-run", KEY, "false"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let diff = stdout(&out);
+    let shown = path.display().to_string();
+    assert!(
+        diff.starts_with(&format!("--- {shown}\n+++ {shown}\n@@ -33,4 +33,5 @@\n")),
+        "{diff}"
+    );
+    assert!(diff.contains("   \"meep_schema_version\": \"1.0\"\n+  \"puppet_enterprise::send_analytics_data\": false\n }\n"), "{diff}");
+    assert_eq!(fs::read(&path).unwrap(), before, "dry-run writes nothing");
+}
+
+#[test]
+fn set_writes_in_place_keeping_mode() {
+    let (_dir, path) = copy_fixture("2021.7-standard.conf");
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
+    let original = fs::read_to_string(&path).unwrap();
+    let out = bin()
+        .args(["conf", "set", "--file"])
+        .arg(&path)
+        .args([KEY, "false"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mut expected = Document::parse(&original).unwrap();
+    expected
+        .set("\"puppet_enterprise::send_analytics_data\"", "false")
+        .unwrap();
+    assert_eq!(fs::read_to_string(&path).unwrap(), expected.render());
+    assert_eq!(
+        fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o640
+    );
+
+    // The same edit again changes nothing and does not touch the file.
+    let before = mtime(&path);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let out = bin()
+        .args(["conf", "set", "--file"])
+        .arg(&path)
+        .args([KEY, "false"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stdout(&out).contains("nothing to change"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(mtime(&path), before);
+}
+
+#[test]
+fn set_stdout_prints_the_document_and_writes_nothing() {
+    let (_dir, path) = copy_fixture("2016.5-split.conf");
+    let original = fs::read_to_string(&path).unwrap();
+    let out = bin()
+        .args(["conf", "set", "--stdout", "--file"])
+        .arg(&path)
+        .args([
+            "puppet_enterprise::profile::master::java_args.Xmx",
+            "\"4096m\"",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mut expected = Document::parse(&original).unwrap();
+    expected
+        .set(
+            "\"puppet_enterprise::profile::master::java_args\".Xmx",
+            "\"4096m\"",
+        )
+        .unwrap();
+    assert_eq!(stdout(&out), expected.render());
+    assert_eq!(fs::read_to_string(&path).unwrap(), original);
+}
+
+#[test]
+fn get_prints_hocon_text_and_exit_3_when_unset() {
+    let (_dir, path) = copy_fixture("2019.8-split-compilers.conf");
+    let get = |key: &str| {
+        bin()
+            .args(["conf", "get", "--file"])
+            .arg(&path)
+            .arg(key)
+            .output()
+            .unwrap()
+    };
+    let out = get(KEY);
+    assert_eq!(
+        (out.status.code(), stdout(&out).as_str()),
+        (Some(0), "true\n")
+    );
+    let out = get("puppet_enterprise::puppet_master_host");
+    assert_eq!(stdout(&out), "\"pe-primary.example.com\"\n");
+    let out = get("\"puppet_enterprise::profile::master::java_args\".Xmx");
+    assert_eq!(stdout(&out), "\"8192m\"\n", "{}", stderr(&out));
+    let out = get("puppet_enterprise::no_such_key");
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        stderr(&out).contains("puppet_enterprise::no_such_key is not set"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stdout(&out).is_empty());
+}
+
+#[test]
+fn get_masks_secrets_unless_asked() {
+    let path = fixture("secrets.conf");
+    let out = bin()
+        .args(["conf", "get", "--file"])
+        .arg(&path)
+        .arg("console_admin_password")
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&out), "<redacted>\n");
+    assert!(!stderr(&out).contains("S3CRET"));
+    let out = bin()
+        .args(["conf", "get", "--show-secrets", "--file"])
+        .arg(&path)
+        .arg("console_admin_password")
+        .output()
+        .unwrap();
+    assert!(stdout(&out).contains("S3CRET-1"), "{}", stdout(&out));
+}
+
+#[test]
+fn unset_removes_every_setting() {
+    let (_dir, path) = copy_fixture("duplicates.conf");
+    let out = bin()
+        .args(["conf", "unset", "--file"])
+        .arg(&path)
+        .arg(KEY)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = fs::read_to_string(&path).unwrap();
+    assert!(
+        !text.contains("\"puppet_enterprise::send_analytics_data\""),
+        "{text}"
+    );
+    assert!(
+        !text.lines().any(|l| !l.is_empty() && l.trim().is_empty()),
+        "no whitespace-only line is left:\n{text}"
+    );
+    let out = bin()
+        .args(["conf", "unset", "--file"])
+        .arg(&path)
+        .arg(KEY)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains("nothing to change"));
+}
+
+#[test]
+fn malformed_file_is_located_and_untouched() {
+    let (_dir, path) = write_temp("{\n  \"a::b\": 1\n  \"c::d\" = [2\n}\n", "pe.conf");
+    let out = bin()
+        .args(["conf", "set", "--file"])
+        .arg(&path)
+        .args([KEY, "false"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "{}:4:1: found '}}', expected an element or ']'",
+            path.display()
+        )),
+        "{err}"
+    );
+    assert_eq!(
+        fs::read_to_string(&path).unwrap(),
+        "{\n  \"a::b\": 1\n  \"c::d\" = [2\n}\n"
+    );
+    let (_dir, path) = write_temp("a: 1\nb 2\n", "pe.conf");
+    let out = bin()
+        .args(["conf", "get", "--file"])
+        .arg(&path)
+        .arg("a")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out)
+            .contains(":3:1: found end of input, expected ':', '=' or '+=' after the key `b`"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn bad_key_and_bad_value_are_errors() {
+    let (_dir, path) = copy_fixture("2021.7-braceless.conf");
+    for (key, value, needle) in [
+        ("a..b", "1", "invalid key"),
+        ("\"unterminated", "1", "invalid key"),
+        (KEY, "false # comment", "invalid value"),
+        (KEY, "", "invalid value"),
+        (KEY, "{", "invalid value"),
+    ] {
+        let out = bin()
+            .args(["conf", "set", "--file"])
+            .arg(&path)
+            .args([key, value])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{key} {value}");
+        assert!(
+            stderr(&out).contains(needle),
+            "{key} {value}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn missing_file_and_directory_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = bin()
+        .args(["conf", "get", "--file"])
+        .arg(dir.path().join("nope.conf"))
+        .arg(KEY)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("no such file"), "{}", stderr(&out));
+    let out = bin()
+        .args(["conf", "set", "--file"])
+        .arg(dir.path())
+        .args([KEY, "false"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("is a directory"), "{}", stderr(&out));
+}
+
+#[test]
+fn usage_errors_exit_1_not_2() {
+    let out = bin()
+        .args(["conf", "set", "--stdout", "--dry-run", KEY, "false"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let out = bin().arg("no-such-command").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}
+
+/// Every ConfigDocument conformance case that edits, run through the CLI:
+/// the output is ruby-hocon's where no documented improvement applies, the
+/// library's improved output where one does, and a refusal where the edit
+/// would not mean what it says.
+#[test]
+fn conformance_cases_through_the_cli() {
+    let shared = std::env::var_os("PE_ANALYTICS_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"));
+    let cases: Value = serde_json::from_str(
+        &fs::read_to_string(shared.join("hocon-conformance/configdocument-cases.json")).unwrap(),
+    )
+    .unwrap();
+    let mut checked = 0;
+    for case in cases["cases"].as_array().unwrap() {
+        let op = case["op"].as_str().unwrap();
+        if op != "set" && op != "remove" {
+            continue;
+        }
+        let json = case["syntax"] == "json";
+        let syntax = if json { Syntax::Json } else { Syntax::Conf };
+        let input = case["input"].as_str().unwrap();
+        let path_expr = case["path"].as_str().unwrap();
+        let (_dir, file) = write_temp(input, if json { "pe.json" } else { "pe.conf" });
+        let mut cmd = bin();
+        cmd.args([
+            "conf",
+            if op == "set" { "set" } else { "unset" },
+            "--stdout",
+            "--file",
+        ])
+        .arg(&file)
+        .arg(path_expr);
+        if op == "set" {
+            cmd.arg(case["value"].as_str().unwrap());
+        }
+        let out = cmd.output().unwrap();
+        let name = case["name"].as_str().unwrap();
+        let edit = if op == "set" {
+            Edit::Set {
+                path: path_expr.into(),
+                value: case["value"].as_str().unwrap().into(),
+            }
+        } else {
+            Edit::Remove {
+                path: path_expr.into(),
+            }
+        };
+        if let Some(text) = case["expected"]["text"].as_str() {
+            let ruby = Document::parse_with(input, syntax, EditRules::Ruby).and_then(|mut d| {
+                match &edit {
+                    Edit::Set { path, value } => d.set(path, value)?,
+                    Edit::Remove { path } => d.remove(path)?,
+                }
+                Ok(d.render())
+            });
+            assert_eq!(
+                ruby.as_deref(),
+                Ok(text),
+                "{name}: the library's ruby rules"
+            );
+            match plan::apply(input, syntax, std::slice::from_ref(&edit)) {
+                Ok(planned) => {
+                    assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
+                    let improved = planned.after.render();
+                    assert_eq!(stdout(&out), improved, "{name}");
+                    if improved != text {
+                        assert!(
+                            text.contains("\n  \n") || text.contains("\n\n") || text.ends_with('\n'),
+                            "{name}: the CLI differs from ruby-hocon only by a documented improvement"
+                        );
+                    }
+                }
+                Err(e) => {
+                    assert_eq!(out.status.code(), Some(1), "{name}: the CLI refuses: {e}");
+                    assert!(
+                        stderr(&out).contains("refusing to write")
+                            || stderr(&out).contains("does not resolve"),
+                        "{name}: {}",
+                        stderr(&out)
+                    );
+                }
+            }
+        } else {
+            assert_eq!(
+                out.status.code(),
+                Some(1),
+                "{name}: ruby-hocon fails, so must the CLI"
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 50, "{checked}");
+}
