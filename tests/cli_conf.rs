@@ -402,3 +402,47 @@ fn conformance_cases_through_the_cli() {
     }
     assert!(checked >= 50, "{checked}");
 }
+
+#[test]
+fn array_root_and_unwritable_directory_are_errors() {
+    let (_dir, path) = write_temp("[1, 2]\n", "pe.conf");
+    let out = bin()
+        .args(["conf", "set", "--file"])
+        .arg(&path)
+        .args(["a", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("root is an array"),
+        "{}",
+        stderr(&out)
+    );
+
+    // A directory nobody may write to: the temporary file cannot be made, so nothing changes.
+    // (root ignores directory permissions, so this only bites for other users.)
+    let (dir, path) = copy_fixture("2016.5-split.conf");
+    let original = fs::read(&path).unwrap();
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o555)).unwrap();
+    let out = bin()
+        .args(["conf", "set", "--file"])
+        .arg(&path)
+        .args([KEY, "false"])
+        .output()
+        .unwrap();
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let is_root = fs::metadata("/proc/self")
+        .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
+        .unwrap_or(false);
+    if is_root {
+        assert_eq!(out.status.code(), Some(0));
+    } else {
+        assert_eq!(out.status.code(), Some(1));
+        assert!(
+            stderr(&out).contains("cannot create a temporary file"),
+            "{}",
+            stderr(&out)
+        );
+        assert_eq!(fs::read(&path).unwrap(), original);
+    }
+}

@@ -5,7 +5,7 @@ use super::args::{ConfCommand, FileArg, WriteArgs};
 use super::pe_conf::located;
 use super::Failure;
 use crate::files::TextFile;
-use crate::hocon::semantic::{resolve_document, value_at};
+use crate::hocon::semantic::{resolve_file, value_at};
 use crate::hocon::{Document, EditRules, HoconError};
 use crate::output::{diff, Exit};
 use crate::peconf::plan::{self, Edit, PlanError};
@@ -53,7 +53,8 @@ fn get(file: &FileArg, key: &str, show_secrets: bool) -> Result<Exit, Failure> {
     let expr = doc
         .parse_path(&key_to_path(key), doc.syntax())
         .map_err(Failure::error)?;
-    let value = resolve_document(&doc)
+    // The value PE would see: includes followed, substitutions resolved.
+    let value = resolve_file(path)
         .map_err(|e| Failure::error(format!("{}: cannot resolve the file: {e}", path.display())))?;
     match value_at(&value, &expr.elements) {
         None => Err(Failure {

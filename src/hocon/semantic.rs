@@ -45,8 +45,8 @@ pub fn resolve(text: &str, syntax: Syntax) -> Result<Value, String> {
 pub fn resolve_document(doc: &Document) -> Result<Value, String> {
     let text = doc.render_with_includes_replaced(INCLUDE_FIELD);
     let opts = hocon::ParseOptions::defaults().with_origin_description("pe.conf".into());
-    let config = hocon::parse_string_with_options(&text, opts).map_err(|e| e.to_string())?;
-    let mut value: Value = config.deserialize().map_err(|e| e.to_string())?;
+    let config = hocon::parse_string_with_options(&text, opts).map_err(|e| sanitized(&e))?;
+    let mut value: Value = config.deserialize().map_err(|e| sanitized(&e))?;
     strip_include_marks(&mut value);
     Ok(value)
 }
@@ -60,6 +60,36 @@ fn strip_include_marks(value: &mut Value) {
         Value::Array(items) => items.iter_mut().for_each(strip_include_marks),
         _ => {}
     }
+}
+
+/// Resolves a file as PE would read it: includes are followed, relative to
+/// the file's directory (missing ones are skipped, as HOCON specifies).
+pub fn resolve_file(path: &std::path::Path) -> Result<Value, String> {
+    let opts = hocon::ParseOptions::defaults();
+    let config = hocon::parse_file_with_options(path, opts).map_err(|e| sanitized(&e))?;
+    config.deserialize().map_err(|e| sanitized(&e))
+}
+
+/// The resolver's message with every quoted fragment masked: some of its
+/// messages quote raw document text, which may be a secret.
+fn sanitized(e: &dyn std::fmt::Display) -> String {
+    let message = e.to_string();
+    let mut out = String::with_capacity(message.len());
+    let mut in_quotes = false;
+    for c in message.chars() {
+        if c == '"' {
+            if !in_quotes {
+                out.push_str("\"<redacted>");
+            }
+            in_quotes = !in_quotes;
+            if !in_quotes {
+                out.push('"');
+            }
+        } else if !in_quotes {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The value at `path`, if there is one.
@@ -290,6 +320,14 @@ mod tests {
         )
         .unwrap_err();
         assert!(matches!(err, SemanticError::Mismatch { .. }), "{err}");
+    }
+
+    #[test]
+    fn resolver_messages_never_quote_document_text() {
+        assert_eq!(
+            sanitized(&"reserved character '+' in \"S3CRET+x\" (quote it)"),
+            "reserved character '+' in \"<redacted>\" (quote it)"
+        );
     }
 
     #[test]
