@@ -419,30 +419,37 @@ fn array_root_and_unwritable_directory_are_errors() {
         stderr(&out)
     );
 
-    // A directory nobody may write to: the temporary file cannot be made, so nothing changes.
-    // (root ignores directory permissions, so this only bites for other users.)
+    // A directory the user may not write to: the temporary file cannot be
+    // made, so nothing changes. Root ignores directory permissions, so as
+    // root the command runs as `nobody` (through setpriv).
     let (dir, path) = copy_fixture("2016.5-split.conf");
     let original = fs::read(&path).unwrap();
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
     fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o555)).unwrap();
-    let out = bin()
+    let is_root = fs::metadata("/proc/self")
+        .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
+        .unwrap_or(false);
+    let binary = assert_cmd::cargo::cargo_bin("pe-analytics");
+    let mut cmd = if is_root {
+        let mut c = std::process::Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&binary);
+        c
+    } else {
+        std::process::Command::new(&binary)
+    };
+    let out = cmd
         .args(["conf", "set", "--file"])
         .arg(&path)
         .args([KEY, "false"])
         .output()
         .unwrap();
     fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
-    let is_root = fs::metadata("/proc/self")
-        .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
-        .unwrap_or(false);
-    if is_root {
-        assert_eq!(out.status.code(), Some(0));
-    } else {
-        assert_eq!(out.status.code(), Some(1));
-        assert!(
-            stderr(&out).contains("cannot create a temporary file"),
-            "{}",
-            stderr(&out)
-        );
-        assert_eq!(fs::read(&path).unwrap(), original);
-    }
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot create a temporary file beside it"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(fs::read(&path).unwrap(), original);
 }
