@@ -453,3 +453,73 @@ fn array_root_and_unwritable_directory_are_errors() {
     );
     assert_eq!(fs::read(&path).unwrap(), original);
 }
+
+#[test]
+fn conf_commands_speak_json() {
+    let (_dir, path) = copy_fixture("secrets.conf");
+    let json = |args: &[&str]| -> (Option<i32>, Value) {
+        let out = bin()
+            .args(args)
+            .arg("--format")
+            .arg("json")
+            .arg("--file")
+            .arg(&path)
+            .output()
+            .unwrap();
+        let text = stdout(&out);
+        assert!(
+            !text.contains("S3CRET") && !stderr(&out).contains("S3CRET"),
+            "{text}"
+        );
+        (
+            out.status.code(),
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}")),
+        )
+    };
+    let (code, r) = json(&["conf", "get", KEY]);
+    assert_eq!(
+        (
+            code,
+            r["set"].as_bool(),
+            r["value"].clone(),
+            r["outcome"].as_str()
+        ),
+        (Some(0), Some(true), Value::Bool(true), Some("found"))
+    );
+    let (code, r) = json(&["conf", "get", "console_admin_password"]);
+    assert_eq!((code, r["value"].as_str()), (Some(0), Some("<redacted>")));
+    let (code, r) = json(&["conf", "get", "nope"]);
+    assert_eq!(
+        (
+            code,
+            r["set"].as_bool(),
+            r["outcome"].as_str(),
+            r["exit_code"].as_i64()
+        ),
+        (Some(3), Some(false), Some("not-set"), Some(3))
+    );
+    let (code, r) = json(&[
+        "conf",
+        "set",
+        "--dry-run",
+        "console_admin_password",
+        "\"S3CRET-new\"",
+    ]);
+    assert_eq!((code, r["outcome"].as_str()), (Some(2), Some("pending")));
+    assert_eq!(r["changes"][0]["value"], "<redacted>");
+    let (code, r) = json(&["conf", "unset", KEY]);
+    assert_eq!(
+        (code, r["outcome"].as_str(), r["written"].as_bool()),
+        (Some(0), Some("done"), Some(true))
+    );
+    assert_eq!(r["changes"][0]["op"], "remove");
+    assert!(r["diff"]
+        .as_str()
+        .unwrap()
+        .contains("-  \"puppet_enterprise::send_analytics_data\": true"));
+    let (code, r) = json(&["conf", "unset", KEY]);
+    assert_eq!((code, r["outcome"].as_str()), (Some(0), Some("unchanged")));
+    let (code, r) = json(&["conf", "set", "a..b", "1"]);
+    assert_eq!((code, r["outcome"].as_str()), (Some(1), Some("error")));
+    assert!(r["error"].as_str().unwrap().contains("invalid key"));
+}

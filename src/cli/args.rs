@@ -124,6 +124,9 @@ pub struct OptInArgs {
 pub struct CheckArgs {
     #[command(flatten)]
     pub layer: PeConfLayer,
+    /// Accepted for symmetry with opt-out and opt-in: check never writes anything
+    #[arg(long)]
+    pub dry_run: bool,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -146,6 +149,9 @@ pub struct WriteArgs {
     /// Before writing, keep a copy as <file>.bak.<UTC timestamp> beside it, with the same mode
     #[arg(long)]
     pub backup: bool,
+    /// Output format: short text for people, or a stable JSON object for pipelines
+    #[arg(long, value_enum, default_value_t = Format::Text, conflicts_with = "stdout")]
+    pub format: Format,
 }
 
 #[derive(Debug, Subcommand)]
@@ -155,6 +161,8 @@ pub enum ConfCommand {
     Get {
         #[command(flatten)]
         file: FileArg,
+        #[command(flatten)]
+        output: OutputArgs,
         /// Print the values of secret keys (passwords, tokens, private keys) instead of <redacted>
         #[arg(long)]
         show_secrets: bool,

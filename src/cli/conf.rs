@@ -1,51 +1,104 @@
 //! `conf get`, `conf set`, `conf unset`: any key of a HOCON file, edited as
 //! ruby-hocon edits it.
 
-use super::args::{ConfCommand, FileArg, WriteArgs};
+use super::args::{ConfCommand, FileArg, Format, WriteArgs};
 use super::pe_conf::located;
 use super::Failure;
 use crate::files::TextFile;
 use crate::hocon::semantic::{resolve_file, value_at};
 use crate::hocon::{Document, EditRules, HoconError};
+use crate::output::report::ConfReport;
 use crate::output::{diff, Exit};
 use crate::peconf::plan::{self, Edit, PlanError};
 use crate::peconf::secrets::{is_secret_key, looks_like_pem, REDACTED};
 use crate::peconf::{key_to_path, syntax_for};
+use serde_json::Value;
 use std::time::SystemTime;
 
 pub fn run(command: ConfCommand) -> Result<Exit, Failure> {
     match command {
         ConfCommand::Get {
             file,
+            output,
             show_secrets,
             key,
-        } => get(&file, &key, show_secrets),
+        } => {
+            let mut report = ConfReport::new("conf get", &file.file, &key);
+            let result = get(&file, &key, show_secrets, &mut report);
+            finish(output.format, report, result)
+        }
         ConfCommand::Set {
             file,
             write,
             key,
             value,
-        } => edit(
-            &file,
-            &write,
-            Edit::Set {
+        } => {
+            let mut report = ConfReport::new("conf set", &file.file, &key);
+            let edit = Edit::Set {
                 path: key_to_path(&key),
                 value,
-            },
-            &key,
-        ),
-        ConfCommand::Unset { file, write, key } => edit(
-            &file,
-            &write,
-            Edit::Remove {
+            };
+            let result = edit_file(&file, &write, edit, &key, &mut report);
+            finish(write.format, report, result)
+        }
+        ConfCommand::Unset { file, write, key } => {
+            let mut report = ConfReport::new("conf unset", &file.file, &key);
+            let edit = Edit::Remove {
                 path: key_to_path(&key),
-            },
-            &key,
-        ),
+            };
+            let result = edit_file(&file, &write, edit, &key, &mut report);
+            finish(write.format, report, result)
+        }
     }
 }
 
-fn get(file: &FileArg, key: &str, show_secrets: bool) -> Result<Exit, Failure> {
+/// Prints the report (JSON) or the text already printed, and the outcome.
+fn finish(
+    format: Format,
+    mut report: ConfReport,
+    result: Result<(Exit, String), Failure>,
+) -> Result<Exit, Failure> {
+    let (exit, text) = match &result {
+        Ok((exit, text)) => (*exit, Some(text.clone())),
+        Err(f) => {
+            report.error = Some(f.message.clone());
+            (f.exit, None)
+        }
+    };
+    report.exit_code = exit.code();
+    report.outcome = match (exit, report.written) {
+        (Exit::Ok, true) => "done",
+        (Exit::Ok, false) if report.command == "conf get" => "found",
+        (Exit::Ok, false) => "unchanged",
+        (Exit::Pending, _) => "pending",
+        (Exit::NotSet, _) => "not-set",
+        _ => "error",
+    }
+    .to_string();
+    match format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("the report serializes")
+        ),
+        Format::Text => {
+            if let Some(text) = text {
+                print!("{text}");
+            }
+        }
+    }
+    result.map(|(exit, _)| exit)
+}
+
+fn secret(key_path: &[String], text: &str) -> bool {
+    key_path.iter().any(|k| is_secret_key(k)) || looks_like_pem(text)
+}
+
+fn get(
+    file: &FileArg,
+    key: &str,
+    show_secrets: bool,
+    report: &mut ConfReport,
+) -> Result<(Exit, String), Failure> {
     let path = &file.file;
     let text = TextFile::read(path).map_err(Failure::error)?;
     let mut doc = Document::parse_with(&text.text, syntax_for(path), EditRules::Improved)
@@ -56,26 +109,31 @@ fn get(file: &FileArg, key: &str, show_secrets: bool) -> Result<Exit, Failure> {
     // The value PE would see: includes followed, substitutions resolved.
     let value = resolve_file(path)
         .map_err(|e| Failure::error(format!("{}: cannot resolve the file: {e}", path.display())))?;
-    match value_at(&value, &expr.elements) {
-        None => Err(Failure {
+    let Some(v) = value_at(&value, &expr.elements) else {
+        report.set = Some(false);
+        return Err(Failure {
             message: format!("{}: {key} is not set", path.display()),
             exit: Exit::NotSet,
-        }),
-        Some(v) => {
-            let text = serde_json::to_string(v).expect("values serialize");
-            let secret = expr.elements.iter().any(|k| is_secret_key(k)) || looks_like_pem(&text);
-            if secret && !show_secrets {
-                println!("{REDACTED}");
-                eprintln!("note: {key} holds a secret; pass --show-secrets to print it");
-            } else {
-                println!("{text}");
-            }
-            Ok(Exit::Ok)
-        }
+        });
+    };
+    report.set = Some(true);
+    let text = serde_json::to_string(v).expect("values serialize");
+    if secret(&expr.elements, &text) && !show_secrets {
+        report.value = Some(Value::String(REDACTED.into()));
+        eprintln!("note: {key} holds a secret; pass --show-secrets to print it");
+        return Ok((Exit::Ok, format!("{REDACTED}\n")));
     }
+    report.value = Some(v.clone());
+    Ok((Exit::Ok, format!("{text}\n")))
 }
 
-fn edit(file: &FileArg, write: &WriteArgs, edit: Edit, key: &str) -> Result<Exit, Failure> {
+fn edit_file(
+    file: &FileArg,
+    write: &WriteArgs,
+    edit: Edit,
+    key: &str,
+    report: &mut ConfReport,
+) -> Result<(Exit, String), Failure> {
     let path = &file.file;
     let text = TextFile::read(path).map_err(Failure::error)?;
     let planned = plan::apply(&text.text, syntax_for(path), std::slice::from_ref(&edit)).map_err(
@@ -89,46 +147,49 @@ fn edit(file: &FileArg, write: &WriteArgs, edit: Edit, key: &str) -> Result<Exit
         },
     )?;
     let changed = planned.changed();
-    let what = match &edit {
-        Edit::Set { value, .. } => format!("set {key} to {}", shown_value(key, value)),
+    let shown_edit = match &edit {
+        Edit::Set { path, value } if is_secret_key(key) || looks_like_pem(value) => Edit::Set {
+            path: path.clone(),
+            value: REDACTED.into(),
+        },
+        other => other.clone(),
+    };
+    let what = match &shown_edit {
+        Edit::Set { value, .. } => format!("set {key} to {value}"),
         Edit::Remove { .. } => format!("removed {key}"),
     };
+    if changed {
+        report.changes.push(shown_edit);
+    }
+    report.diff = diff::unified(&path.display().to_string(), &planned.before, &planned.after);
+    let shown = path.display();
     if write.stdout {
-        print!("{}", planned.after.render());
-        return Ok(Exit::Ok);
+        return Ok((Exit::Ok, planned.after.render()));
     }
     if write.dry_run {
-        print!(
-            "{}",
-            diff::unified(&path.display().to_string(), &planned.before, &planned.after)
-        );
         if changed {
-            eprintln!("{}: would have {what}; nothing written", path.display());
-            return Ok(Exit::Pending);
+            eprintln!("{shown}: would have {what}; nothing written");
+            return Ok((Exit::Pending, report.diff.clone()));
         }
-        eprintln!("{}: nothing to change", path.display());
-        return Ok(Exit::Ok);
+        eprintln!("{shown}: nothing to change");
+        return Ok((Exit::Ok, String::new()));
     }
     if !changed {
-        println!("{}: nothing to change; nothing written", path.display());
-        return Ok(Exit::Ok);
+        return Ok((
+            Exit::Ok,
+            format!("{shown}: nothing to change; nothing written\n"),
+        ));
     }
     text.ensure_writable().map_err(Failure::error)?;
+    let mut message = String::new();
     if write.backup {
         let backup = text.backup(SystemTime::now()).map_err(Failure::error)?;
-        println!("backup: {}", backup.display());
+        message.push_str(&format!("backup: {}\n", backup.display()));
+        report.backup = Some(backup.display().to_string());
     }
     text.write(&planned.after.render())
         .map_err(Failure::error)?;
-    println!("{}: {what}", path.display());
-    Ok(Exit::Ok)
-}
-
-/// A value as it may be shown in a message: masked for secret keys.
-fn shown_value(key: &str, value: &str) -> String {
-    if is_secret_key(key) || looks_like_pem(value) {
-        REDACTED.to_string()
-    } else {
-        value.to_string()
-    }
+    report.written = true;
+    message.push_str(&format!("{shown}: {what}\n"));
+    Ok((Exit::Ok, message))
 }

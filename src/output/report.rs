@@ -42,3 +42,49 @@ pub struct LayerReport {
     pub backup: Option<String>,
     pub findings: Vec<Finding>,
 }
+
+/// The report of `conf get|set|unset --format json`.
+#[derive(Debug, Serialize)]
+pub struct ConfReport {
+    pub schema: u32,
+    pub command: String,
+    pub path: String,
+    /// The KEY argument as given.
+    pub key: String,
+    /// `conf get`: whether the key is set, and its value (`"<redacted>"`
+    /// for secrets without `--show-secrets`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<serde_json::Value>,
+    /// `conf set|unset`: the edit (values of secret keys masked), the diff.
+    pub changes: Vec<Edit>,
+    pub diff: String,
+    pub written: bool,
+    pub backup: Option<String>,
+    /// `found`, `not-set`, `done`, `unchanged`, `pending` or `error`.
+    pub outcome: String,
+    pub exit_code: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl ConfReport {
+    pub fn new(command: &str, path: &std::path::Path, key: &str) -> ConfReport {
+        ConfReport {
+            schema: SCHEMA,
+            command: command.to_string(),
+            path: path.display().to_string(),
+            key: key.to_string(),
+            set: None,
+            value: None,
+            changes: Vec::new(),
+            diff: String::new(),
+            written: false,
+            backup: None,
+            outcome: String::new(),
+            exit_code: 0,
+            error: None,
+        }
+    }
+}
