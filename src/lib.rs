@@ -8,6 +8,7 @@
 //! * [`cli`]: the command line (`src/main.rs` only calls [`cli::run`]).
 
 pub mod cli;
+pub mod enforce;
 pub mod files;
 pub mod hocon;
 pub mod output;
