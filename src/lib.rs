@@ -5,10 +5,13 @@
 //! * [`hocon`]: a lossless HOCON document model that edits like ruby-hocon;
 //! * [`files`]: atomic, owner- and mode-preserving file writes;
 //! * [`peconf`]: what pe.conf means for analytics (lint, plan, secrets);
+//! * [`pe`]: the HTTPS client of PE's APIs (node classifier) and the
+//!   classifier opt-out logic;
 //! * [`cli`]: the command line (`src/main.rs` only calls [`cli::run`]).
 
 pub mod cli;
 pub mod files;
 pub mod hocon;
 pub mod output;
+pub mod pe;
 pub mod peconf;
