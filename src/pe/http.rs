@@ -348,7 +348,7 @@ private_keys/<certname>.pem) with --key",
             if chain.last() != Some(&text) && !chain.iter().any(|c: &String| c.contains(&text)) {
                 chain.push(text);
             }
-            if let Some(tls) = s.downcast_ref::<rustls::Error>() {
+            if let Some(tls) = find_rustls(s) {
                 hint = Some(tls_advice(tls, url));
             }
             src = s.source();
@@ -361,6 +361,16 @@ private_keys/<certname>.pem) with --key",
             attempts,
         }
     }
+}
+
+/// The rustls error in `e`, looking inside (nested) io::Errors, whose
+/// `source()` skips the error they wrap.
+fn find_rustls<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    if let Some(r) = e.downcast_ref::<rustls::Error>() {
+        return Some(r);
+    }
+    let inner = e.downcast_ref::<std::io::Error>()?.get_ref()?;
+    find_rustls(inner)
 }
 
 fn tls_advice(e: &rustls::Error, url: &str) -> String {
