@@ -5,6 +5,8 @@
 //! * [`hocon`]: a lossless HOCON document model that edits like ruby-hocon;
 //! * [`files`]: atomic, owner- and mode-preserving file writes;
 //! * [`peconf`]: what pe.conf means for analytics (lint, plan, secrets);
+//! * [`pe`]: the HTTPS client of PE's APIs (node classifier) and the
+//!   classifier opt-out logic;
 //! * [`cli`]: the command line (`src/main.rs` only calls [`cli::run`]).
 
 pub mod cli;
@@ -12,4 +14,5 @@ pub mod enforce;
 pub mod files;
 pub mod hocon;
 pub mod output;
+pub mod pe;
 pub mod peconf;

@@ -67,6 +67,8 @@ pub struct PeConfLayer {
     pub pe_conf: Option<PathBuf>,
 }
 
+pub use super::connection_args::ClassifierLayer;
+
 #[derive(Debug, Args, Clone)]
 pub struct OutputArgs {
     /// Output format: short text for people, or a stable JSON object for pipelines
@@ -101,6 +103,12 @@ pub struct OptOutArgs {
     #[command(flatten)]
     pub layer: PeConfLayer,
     #[command(flatten)]
+    pub classifier: ClassifierLayer,
+    /// With --classifier: also remove send_analytics_data from puppet_enterprise::profile::master
+    /// and ::console in other groups (classes or configuration data) where it defeats the change
+    #[arg(long, requires = "classifier")]
+    pub fix_overrides: bool,
+    #[command(flatten)]
     pub change: ChangeArgs,
     #[command(flatten)]
     pub output: OutputArgs,
@@ -110,6 +118,12 @@ pub struct OptOutArgs {
 pub struct OptInArgs {
     #[command(flatten)]
     pub layer: PeConfLayer,
+    #[command(flatten)]
+    pub classifier: ClassifierLayer,
+    /// With --classifier: also remove send_analytics_data from puppet_enterprise::profile::master
+    /// and ::console in other groups (classes or configuration data) where it defeats the change
+    #[arg(long, requires = "classifier")]
+    pub fix_overrides: bool,
     /// Write "puppet_enterprise::send_analytics_data": true instead of removing the key
     /// (removing it restores PE's default, which is true)
     #[arg(long)]
@@ -127,6 +141,8 @@ pub struct CheckArgs {
     /// Accepted for symmetry with opt-out and opt-in: check never writes anything
     #[arg(long)]
     pub dry_run: bool,
+    #[command(flatten)]
+    pub classifier: ClassifierLayer,
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -3,7 +3,9 @@
 //! pure modules (`hocon`, `peconf`); this is where files are read and written.
 
 mod args;
+mod classifier;
 mod conf;
+mod connection_args;
 mod pe_conf;
 
 pub use args::Cli;
@@ -49,6 +51,9 @@ where
         }
     };
     let result = match cli.command {
+        args::Command::OptOut(a) if a.classifier.classifier => classifier::opt_out(&a),
+        args::Command::OptIn(a) if a.classifier.classifier => classifier::opt_in(&a),
+        args::Command::Check(a) if a.classifier.classifier => classifier::check(&a),
         args::Command::OptOut(a) => pe_conf::opt_out(&a),
         args::Command::OptIn(a) => pe_conf::opt_in(&a),
         args::Command::Check(a) => pe_conf::check(&a),

@@ -13,13 +13,13 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Goal {
+pub(super) enum Goal {
     OptOut,
     OptIn { explicit: bool },
 }
 
 impl Goal {
-    fn command(self) -> &'static str {
+    pub(super) fn command(self) -> &'static str {
         match self {
             Goal::OptOut => "opt-out",
             Goal::OptIn { .. } => "opt-in",
@@ -56,7 +56,7 @@ pub fn opt_in(args: &OptInArgs) -> Result<Exit, Failure> {
     )
 }
 
-fn pe_conf_path(layer: &PeConfLayer) -> PathBuf {
+pub(super) fn pe_conf_path(layer: &PeConfLayer) -> PathBuf {
     layer
         .pe_conf
         .clone()
@@ -91,7 +91,48 @@ fn change(
 ) -> Result<Exit, Failure> {
     let path = pe_conf_path(layer);
     let dry_run = change.dry_run || change.check;
-    let run = || -> Result<(Exit, LayerReport, String), Failure> {
+    let run = || change_layer(goal, &path, change);
+    match run() {
+        Ok((exit, report, message)) => {
+            match output.format {
+                Format::Json => print_json(goal.command(), dry_run, vec![report], exit, None),
+                Format::Text => print_layer_text(&path, change, &report, &message),
+            }
+            Ok(exit)
+        }
+        Err(failure) => fail(output.format, goal.command(), dry_run, failure),
+    }
+}
+
+/// The text output of one pe.conf change: the diff (on a dry run, or with
+/// `--diff`), the summary, then the findings on stderr.
+pub(super) fn print_layer_text(
+    path: &Path,
+    change: &ChangeArgs,
+    report: &LayerReport,
+    message: &str,
+) {
+    if change.dry_run {
+        print!("{}", report.diff);
+        eprintln!("{message}");
+    } else {
+        if change.diff {
+            print!("{}", report.diff);
+        }
+        println!("{message}");
+    }
+    print_findings(path, &report.findings);
+}
+
+/// Plans (and unless dry-running, makes) the change of one pe.conf; prints nothing.
+pub(super) fn change_layer(
+    goal: Goal,
+    path: &Path,
+    change: &ChangeArgs,
+) -> Result<(Exit, LayerReport, String), Failure> {
+    let path = path.to_path_buf();
+    let dry_run = change.dry_run || change.check;
+    {
         let (file, doc) = load(&path)?;
         let before = lint::analyze(&doc);
         let planned = match goal {
@@ -142,48 +183,12 @@ fn change(
             (Exit::Ok, message)
         };
         Ok((exit, report, message))
-    };
-    match run() {
-        Ok((exit, report, message)) => {
-            match output.format {
-                Format::Json => print_json(goal.command(), dry_run, vec![report], exit, None),
-                Format::Text => {
-                    if change.dry_run {
-                        print!("{}", report.diff);
-                        eprintln!("{message}");
-                    } else {
-                        if change.diff {
-                            print!("{}", report.diff);
-                        }
-                        println!("{message}");
-                    }
-                    print_findings(&path, &report.findings);
-                }
-            }
-            Ok(exit)
-        }
-        Err(failure) => fail(output.format, goal.command(), dry_run, failure),
     }
 }
 
 pub fn check(args: &CheckArgs) -> Result<Exit, Failure> {
     let path = pe_conf_path(&args.layer);
-    let run = || -> Result<(Exit, LayerReport), Failure> {
-        let (_, doc) = load(&path)?;
-        let analysis = lint::analyze(&doc);
-        let unchanged = Planned {
-            before: doc.clone(),
-            after: doc,
-            edits: Vec::new(),
-        };
-        let report = layer_report(&path, &analysis, &unchanged, String::new());
-        let exit = if analysis.opted_out() {
-            Exit::Ok
-        } else {
-            Exit::Pending
-        };
-        Ok((exit, report))
-    };
+    let run = || check_layer(&path);
     match run() {
         Ok((exit, report)) => {
             match args.output.format {
@@ -207,6 +212,27 @@ pub fn check(args: &CheckArgs) -> Result<Exit, Failure> {
     }
 }
 
+/// Checks one pe.conf; prints nothing.
+pub(super) fn check_layer(path: &Path) -> Result<(Exit, LayerReport), Failure> {
+    let path = path.to_path_buf();
+    {
+        let (_, doc) = load(&path)?;
+        let analysis = lint::analyze(&doc);
+        let unchanged = Planned {
+            before: doc.clone(),
+            after: doc,
+            edits: Vec::new(),
+        };
+        let report = layer_report(&path, &analysis, &unchanged, String::new());
+        let exit = if analysis.opted_out() {
+            Exit::Ok
+        } else {
+            Exit::Pending
+        };
+        Ok((exit, report))
+    }
+}
+
 fn layer_report(path: &Path, before: &Analysis, planned: &Planned, diff: String) -> LayerReport {
     let after = lint::analyze(&planned.after);
     LayerReport {
@@ -224,7 +250,7 @@ fn layer_report(path: &Path, before: &Analysis, planned: &Planned, diff: String)
     }
 }
 
-fn print_findings(path: &Path, findings: &[Finding]) {
+pub(super) fn print_findings(path: &Path, findings: &[Finding]) {
     for f in findings {
         eprintln!(
             "warning: {}:{}:{}: {}{}",
@@ -260,7 +286,7 @@ fn print_json(
         schema: SCHEMA,
         command: command.to_string(),
         dry_run,
-        layers,
+        layers: layers.into_iter().map(Into::into).collect(),
         outcome: outcome.to_string(),
         exit_code: exit.code(),
         error,

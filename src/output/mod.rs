@@ -1,6 +1,7 @@
 //! How results are shown: exit codes, unified diffs with secrets masked, and
 //! the JSON report.
 
+pub mod classifier;
 pub mod diff;
 pub mod report;
 

@@ -13,7 +13,7 @@ pub struct Report {
     pub schema: u32,
     pub command: String,
     pub dry_run: bool,
-    pub layers: Vec<LayerReport>,
+    pub layers: Vec<Layer>,
     /// The overall verdict, one word: `done`, `unchanged`, `pending`,
     /// `compliant`, `not-compliant` or `error`.
     pub outcome: String,
@@ -86,5 +86,28 @@ impl ConfReport {
             exit_code: 0,
             error: None,
         }
+    }
+}
+
+/// One entry of `layers`: a pe.conf layer (as above) or the classifier
+/// layer (`"layer": "classifier"`, see [`ClassifierLayerReport`]).
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Layer {
+    PeConf(LayerReport),
+    Classifier(Box<ClassifierLayerReport>),
+}
+
+pub use super::classifier::ClassifierLayerReport;
+
+impl From<LayerReport> for Layer {
+    fn from(l: LayerReport) -> Layer {
+        Layer::PeConf(l)
+    }
+}
+
+impl From<ClassifierLayerReport> for Layer {
+    fn from(l: ClassifierLayerReport) -> Layer {
+        Layer::Classifier(Box::new(l))
     }
 }

@@ -1,0 +1,110 @@
+//! The flags of every command that talks to PE: the classifier layer switch
+//! and the connection flags (a contract: names are checked from outside).
+
+use crate::pe::config::Requested;
+use clap::Args;
+use std::path::PathBuf;
+
+/// `--classifier` and the connection flags.
+#[derive(Debug, Args, Clone)]
+pub struct ClassifierLayer {
+    /// Work on the node classifier of a running PE (the "PE Infrastructure" node group, class
+    /// puppet_enterprise, parameter send_analytics_data). Without --pe-conf only this layer runs;
+    /// with both, pe.conf comes first.
+    #[arg(long)]
+    pub classifier: bool,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+pub const CONNECTION_HELP: &str = "Connecting to PE";
+
+/// How to reach and authenticate to PE. Flags beat the defaults, which follow PE's own conventions.
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = CONNECTION_HELP)]
+pub struct ConnectionArgs {
+    /// Node classifier API base URL
+    #[arg(
+        long,
+        value_name = "URL",
+        long_help = "Node classifier API base URL. Default: https://<console host>:4433/classifier-api, \
+where the console host is --server, else the host of `service-url` in puppet-access.conf \
+(~/.puppetlabs/client-tools/puppet-access.conf, ~/.puppetlabs/puppet-access.conf, then \
+/etc/puppetlabs/client-tools/puppet-access.conf), else this host's certname"
+    )]
+    pub classifier_url: Option<String>,
+    /// Orchestrator API base URL
+    #[arg(
+        long,
+        value_name = "URL",
+        long_help = "Orchestrator API base URL. Default: https://<--server>:8143, else `service-url` \
+of orchestrator.conf (~/.puppetlabs/client-tools/orchestrator.conf, then \
+/etc/puppetlabs/client-tools/orchestrator.conf), else https://<this host's certname>:8143"
+    )]
+    pub orchestrator_url: Option<String>,
+    /// Host of the PE console and primary: shorthand for both URLs on PE's standard ports
+    #[arg(
+        long,
+        value_name = "HOST",
+        long_help = "Host of the PE console and primary server: shorthand for \
+--classifier-url https://HOST:4433/classifier-api and --orchestrator-url https://HOST:8143 \
+(an explicit URL flag wins)"
+    )]
+    pub server: Option<String>,
+    /// PE CA certificate, the only CA trusted [default: /etc/puppetlabs/puppet/ssl/certs/ca.pem]
+    #[arg(
+        long,
+        value_name = "FILE",
+        long_help = "PE CA certificate (PEM): the only CA trusted; the system store is never used and \
+the server's host name is always checked. Default: /etc/puppetlabs/puppet/ssl/certs/ca.pem"
+    )]
+    pub cacert: Option<PathBuf>,
+    /// Client certificate on PE's RBAC allowlist [default: this node's agent certificate]
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "key",
+        long_help = "Client certificate (PEM) whose certname is on PE's allowlist \
+(/etc/puppetlabs/console-services/rbac-certificate-allowlist). Default: this node's agent \
+certificate, /etc/puppetlabs/puppet/ssl/certs/<certname>.pem, used when it and its key exist; \
+certname from `puppet config print certname` when puppet is on PATH, else the FQDN"
+    )]
+    pub cert: Option<PathBuf>,
+    /// Private key of --cert (PKCS#1 "RSA PRIVATE KEY" as Puppet writes it, PKCS#8 or SEC1)
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "cert",
+        long_help = "Private key of --cert (PEM, unencrypted: PKCS#1 \"BEGIN RSA PRIVATE KEY\" as Puppet \
+writes it, PKCS#8 or SEC1). Default: /etc/puppetlabs/puppet/ssl/private_keys/<certname>.pem"
+    )]
+    pub key: Option<PathBuf>,
+    /// File holding an RBAC token, sent as X-Authentication [default: ~/.puppetlabs/token]
+    #[arg(
+        long,
+        value_name = "FILE",
+        long_help = "File holding an RBAC token (one line, as `puppet-access login` writes it), sent in \
+the X-Authentication header and never printed. Without it: the token in the environment variable \
+PE_RBAC_TOKEN, else the `token-file` of puppet-access.conf, else ~/.puppetlabs/token when it exists. \
+A token and a certificate may both be given; PE then goes by the token"
+    )]
+    pub token_file: Option<PathBuf>,
+    /// Seconds to wait for each answer from PE (connecting: at most 10)
+    #[arg(long, value_name = "SECS", default_value_t = crate::pe::config::DEFAULT_TIMEOUT_SECS)]
+    pub timeout: f64,
+}
+
+impl ConnectionArgs {
+    pub fn requested(&self) -> Requested {
+        Requested {
+            classifier_url: self.classifier_url.clone(),
+            orchestrator_url: self.orchestrator_url.clone(),
+            server: self.server.clone(),
+            cacert: self.cacert.clone(),
+            cert: self.cert.clone(),
+            key: self.key.clone(),
+            token_file: self.token_file.clone(),
+            timeout_secs: Some(self.timeout),
+        }
+    }
+}

@@ -1,0 +1,449 @@
+//! Where the connection settings come from when flags don't give them,
+//! following PE's own conventions (documented in docs/classifier.md).
+//!
+//! | setting | order |
+//! |---|---|
+//! | classifier URL | `--classifier-url`; `https://<--server>:4433/classifier-api`; the host of `service-url` in puppet-access.conf (user file, then `/etc/puppetlabs/client-tools/puppet-access.conf`) on port 4433; `https://<this host's certname>:4433/classifier-api` |
+//! | orchestrator URL | `--orchestrator-url`; `https://<--server>:8143`; `options.service-url` of orchestrator.conf (`~/.puppetlabs/client-tools/`, then `/etc/puppetlabs/client-tools/`); `https://<certname>:8143` |
+//! | CA | `--cacert`; `/etc/puppetlabs/puppet/ssl/certs/ca.pem` |
+//! | certificate, key | `--cert`/`--key`; `/etc/puppetlabs/puppet/ssl/{certs,private_keys}/<certname>.pem` when both exist |
+//! | token | `--token-file`; `PE_RBAC_TOKEN`; `token-file` of puppet-access.conf; `~/.puppetlabs/token` when it exists |
+//! | certname | `puppet config print certname` when `puppet` is on PATH; else the FQDN (`hostname -f`) |
+
+use super::error::PeError;
+use super::http::{ClientConfig, RetryPolicy, Secret};
+use serde_json::Value;
+use std::cell::OnceCell;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+pub const DEFAULT_SSLDIR: &str = "/etc/puppetlabs/puppet/ssl";
+pub const DEFAULT_CACERT: &str = "/etc/puppetlabs/puppet/ssl/certs/ca.pem";
+pub const GLOBAL_CLIENT_TOOLS: &str = "/etc/puppetlabs/client-tools";
+pub const CLASSIFIER_PORT: u16 = 4433;
+pub const ORCHESTRATOR_PORT: u16 = 8143;
+pub const TOKEN_ENV: &str = "PE_RBAC_TOKEN";
+pub const DEFAULT_TIMEOUT_SECS: f64 = 30.0;
+
+/// What the command line said (all optional).
+#[derive(Clone, Debug, Default)]
+pub struct Requested {
+    pub classifier_url: Option<String>,
+    pub orchestrator_url: Option<String>,
+    pub server: Option<String>,
+    pub cacert: Option<PathBuf>,
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+    pub token_file: Option<PathBuf>,
+    pub timeout_secs: Option<f64>,
+}
+
+/// The machine the tool runs on: home directory, environment, certname.
+/// Abstracted so the rules can be tested.
+pub struct Host {
+    pub home: Option<PathBuf>,
+    pub token_env: Option<String>,
+    pub global_client_tools: PathBuf,
+    pub ssldir: PathBuf,
+    certname: OnceCell<String>,
+    certname_fn: Box<dyn Fn() -> String>,
+}
+
+impl Host {
+    /// This machine.
+    pub fn current() -> Host {
+        Host {
+            home: std::env::var_os("HOME")
+                .filter(|h| !h.is_empty())
+                .map(PathBuf::from),
+            token_env: std::env::var(TOKEN_ENV).ok(),
+            global_client_tools: PathBuf::from(GLOBAL_CLIENT_TOOLS),
+            ssldir: PathBuf::from(DEFAULT_SSLDIR),
+            certname: OnceCell::new(),
+            certname_fn: Box::new(discover_certname),
+        }
+    }
+
+    /// A made-up machine (tests).
+    pub fn fake(home: Option<PathBuf>, token_env: Option<String>, certname: &str) -> Host {
+        let c = certname.to_string();
+        Host {
+            home,
+            token_env,
+            global_client_tools: PathBuf::from("/nonexistent/client-tools"),
+            ssldir: PathBuf::from("/nonexistent/ssl"),
+            certname: OnceCell::new(),
+            certname_fn: Box::new(move || c.clone()),
+        }
+    }
+
+    /// This host's certname (computed once, only when needed).
+    pub fn certname(&self) -> &str {
+        self.certname.get_or_init(|| (self.certname_fn)())
+    }
+
+    fn user_file(&self, rel: &str) -> Option<PathBuf> {
+        self.home.as_ref().map(|h| h.join(rel))
+    }
+}
+
+/// `puppet config print certname`, else the FQDN, else "localhost".
+pub fn discover_certname() -> String {
+    let run = |cmd: &str, args: &[&str]| -> Option<String> {
+        let out = Command::new(cmd)
+            .args(args)
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .output()
+            .ok()?;
+        let s = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        (out.status.success() && !s.is_empty() && !s.contains(char::is_whitespace)).then_some(s)
+    };
+    run("puppet", &["config", "print", "certname"])
+        .or_else(|| run("hostname", &["-f"]))
+        .or_else(|| run("hostname", &[]))
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+        })
+        .unwrap_or_else(|| "localhost".to_string())
+}
+
+/// A resolved setting and where it came from (shown in reports and errors).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sourced<T> {
+    pub value: T,
+    pub source: String,
+}
+
+fn sourced<T>(value: T, source: impl Into<String>) -> Sourced<T> {
+    Sourced {
+        value,
+        source: source.into(),
+    }
+}
+
+/// Everything resolved.
+#[derive(Debug)]
+pub struct Connection {
+    pub classifier_url: Sourced<String>,
+    pub orchestrator_url: Sourced<String>,
+    pub cacert: Sourced<PathBuf>,
+    pub identity: Option<Sourced<(PathBuf, PathBuf)>>,
+    pub token: Option<Sourced<Secret>>,
+    pub timeout: Duration,
+}
+
+impl Connection {
+    pub fn client_config(&self) -> ClientConfig {
+        ClientConfig {
+            cacert: self.cacert.value.clone(),
+            identity: self.identity.as_ref().map(|i| i.value.clone()),
+            token: self.token.as_ref().map(|t| t.value.clone()),
+            timeout: self.timeout,
+            connect_timeout: self.timeout.min(Duration::from_secs(10)),
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+fn read_json(path: &Path) -> Option<Value> {
+    let text = std::fs::read_to_string(path).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// First existing client-tools file among user and global locations.
+fn client_tools_files(host: &Host, name: &str) -> Vec<PathBuf> {
+    let mut v = Vec::new();
+    if let Some(p) = host.user_file(&format!(".puppetlabs/client-tools/{name}")) {
+        v.push(p);
+    }
+    if name == "puppet-access.conf" {
+        // 2016.4-2017.2 docs put the user file directly in ~/.puppetlabs.
+        if let Some(p) = host.user_file(&format!(".puppetlabs/{name}")) {
+            v.push(p);
+        }
+    }
+    v.push(host.global_client_tools.join(name));
+    v
+}
+
+/// A key of a client-tools file: the first file (user before global) that has it.
+fn client_tools_value(host: &Host, file: &str, key: &str) -> Option<(String, PathBuf)> {
+    for p in client_tools_files(host, file) {
+        if let Some(j) = read_json(&p) {
+            // orchestrator.conf nests its keys under "options"; puppet-access.conf is flat.
+            let v = j
+                .get("options")
+                .and_then(|o| o.get(key))
+                .or_else(|| j.get(key))
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            if let Some(v) = v.filter(|s| !s.is_empty()) {
+                return Some((v, p));
+            }
+        }
+    }
+    None
+}
+
+fn host_of(url: &str) -> Option<String> {
+    reqwest::Url::parse(url)
+        .ok()?
+        .host_str()
+        .map(|h| h.trim_matches(['[', ']']).to_string())
+}
+
+fn https_url(host: &str, port: u16, path: &str) -> String {
+    let h = if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    };
+    format!("https://{h}:{port}{path}")
+}
+
+fn expand_home(host: &Host, p: &str) -> PathBuf {
+    match (p.strip_prefix("~/"), &host.home) {
+        (Some(rest), Some(h)) => h.join(rest),
+        _ => PathBuf::from(p),
+    }
+}
+
+fn check_url(url: &str, flag: &str) -> Result<String, PeError> {
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|e| PeError::Config(format!("{flag} {url}: not a URL ({e})")))?;
+    if parsed.scheme() != "https" {
+        return Err(PeError::Config(format!(
+            "{flag} {url}: only https:// URLs are accepted (PE's APIs are HTTPS-only)"
+        )));
+    }
+    Ok(url.trim_end_matches('/').to_string())
+}
+
+/// Resolves the classifier/orchestrator URLs, CA, certificate and token.
+pub fn resolve(req: &Requested, host: &Host) -> Result<Connection, PeError> {
+    if let Some(s) = &req.server {
+        if s.is_empty() || s.contains('/') {
+            return Err(PeError::Config(format!(
+                "--server {s}: give a host name (e.g. pe.example.com), not a URL"
+            )));
+        }
+    }
+    let classifier_url = if let Some(u) = &req.classifier_url {
+        sourced(check_url(u, "--classifier-url")?, "--classifier-url")
+    } else if let Some(s) = &req.server {
+        sourced(https_url(s, CLASSIFIER_PORT, "/classifier-api"), "--server")
+    } else if let Some((h, p)) = client_tools_value(host, "puppet-access.conf", "service-url")
+        .and_then(|(u, p)| host_of(&u).map(|h| (h, p)))
+    {
+        sourced(
+            https_url(&h, CLASSIFIER_PORT, "/classifier-api"),
+            format!("service-url host in {}", p.display()),
+        )
+    } else {
+        sourced(
+            https_url(host.certname(), CLASSIFIER_PORT, "/classifier-api"),
+            "this host's certname",
+        )
+    };
+    let orchestrator_url = if let Some(u) = &req.orchestrator_url {
+        sourced(check_url(u, "--orchestrator-url")?, "--orchestrator-url")
+    } else if let Some(s) = &req.server {
+        sourced(https_url(s, ORCHESTRATOR_PORT, ""), "--server")
+    } else if let Some((u, p)) = client_tools_value(host, "orchestrator.conf", "service-url") {
+        sourced(
+            u.trim_end_matches('/').to_string(),
+            format!("service-url in {}", p.display()),
+        )
+    } else {
+        sourced(
+            https_url(host.certname(), ORCHESTRATOR_PORT, ""),
+            "this host's certname",
+        )
+    };
+    let cacert = match &req.cacert {
+        Some(p) => sourced(p.clone(), "--cacert"),
+        None => sourced(host.ssldir.join("certs/ca.pem"), "default"),
+    };
+    let identity = match (&req.cert, &req.key) {
+        (Some(c), Some(k)) => Some(sourced((c.clone(), k.clone()), "--cert/--key")),
+        (Some(_), None) | (None, Some(_)) => {
+            return Err(PeError::Config("--cert and --key go together".to_string()))
+        }
+        (None, None) => {
+            let name = host.certname();
+            let c = host.ssldir.join(format!("certs/{name}.pem"));
+            let k = host.ssldir.join(format!("private_keys/{name}.pem"));
+            (c.is_file() && k.is_file())
+                .then(|| sourced((c, k), format!("agent certificate of {name}")))
+        }
+    };
+    let token = resolve_token(req, host)?;
+    if identity.is_none() && token.is_none() {
+        return Err(PeError::Config(format!(
+            "no credentials for PE: give a client certificate on the RBAC allowlist (--cert/--key; \
+default {}/certs/<certname>.pem and private_keys/<certname>.pem, not found for certname {}) or an \
+RBAC token (--token-file, {TOKEN_ENV}, or ~/.puppetlabs/token from `puppet-access login`)",
+            host.ssldir.display(),
+            host.certname()
+        )));
+    }
+    let secs = req.timeout_secs.unwrap_or(DEFAULT_TIMEOUT_SECS);
+    if !(secs > 0.0 && secs.is_finite()) {
+        return Err(PeError::Config(
+            "--timeout must be a positive number of seconds".into(),
+        ));
+    }
+    Ok(Connection {
+        classifier_url,
+        orchestrator_url,
+        cacert,
+        identity,
+        token,
+        timeout: Duration::from_secs_f64(secs),
+    })
+}
+
+fn read_token(path: &Path, source: String) -> Result<Sourced<Secret>, PeError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        PeError::Config(format!(
+            "cannot read the RBAC token file {} ({e}); run `puppet-access login` or give --token-file",
+            path.display()
+        ))
+    })?;
+    let t = text.trim();
+    if t.is_empty() {
+        return Err(PeError::Config(format!(
+            "the RBAC token file {} is empty; run `puppet-access login`",
+            path.display()
+        )));
+    }
+    Ok(sourced(Secret::new(t), source))
+}
+
+fn resolve_token(req: &Requested, host: &Host) -> Result<Option<Sourced<Secret>>, PeError> {
+    if let Some(p) = &req.token_file {
+        return read_token(p, format!("--token-file {}", p.display())).map(Some);
+    }
+    if let Some(t) = host.token_env.as_deref().map(str::trim) {
+        if !t.is_empty() {
+            return Ok(Some(sourced(Secret::new(t), TOKEN_ENV)));
+        }
+    }
+    if let Some((p, conf)) = client_tools_value(host, "puppet-access.conf", "token-file") {
+        let path = expand_home(host, &p);
+        if path.is_file() {
+            return read_token(&path, format!("token-file in {}", conf.display())).map(Some);
+        }
+    }
+    if let Some(p) = host.user_file(".puppetlabs/token") {
+        if p.is_file() {
+            return read_token(&p, p.display().to_string()).map(Some);
+        }
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn home_with(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let d = tempfile::tempdir().unwrap();
+        for (rel, text) in files {
+            let p = d.path().join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        d
+    }
+
+    #[test]
+    fn defaults_follow_certname_then_config_then_server_then_flags() {
+        let home = home_with(&[(".puppetlabs/token", "tok\n")]);
+        let host = Host::fake(Some(home.path().into()), None, "pe.example.test");
+        let c = resolve(&Requested::default(), &host).unwrap();
+        assert_eq!(
+            c.classifier_url.value,
+            "https://pe.example.test:4433/classifier-api"
+        );
+        assert_eq!(c.orchestrator_url.value, "https://pe.example.test:8143");
+        assert_eq!(c.token.as_ref().unwrap().value.expose(), "tok");
+
+        let home = home_with(&[
+            (".puppetlabs/token", "tok"),
+            (
+                ".puppetlabs/client-tools/puppet-access.conf",
+                r#"{"service-url": "https://console.example.test:4433/rbac-api"}"#,
+            ),
+            (
+                ".puppetlabs/client-tools/orchestrator.conf",
+                r#"{"options": {"service-url": "https://orch.example.test:8143/"}}"#,
+            ),
+        ]);
+        let host = Host::fake(Some(home.path().into()), None, "pe.example.test");
+        let c = resolve(&Requested::default(), &host).unwrap();
+        assert_eq!(
+            c.classifier_url.value,
+            "https://console.example.test:4433/classifier-api"
+        );
+        assert!(c.classifier_url.source.contains("puppet-access.conf"));
+        assert_eq!(c.orchestrator_url.value, "https://orch.example.test:8143");
+
+        let req = Requested {
+            server: Some("srv.example.test".into()),
+            ..Default::default()
+        };
+        let c = resolve(&req, &host).unwrap();
+        assert_eq!(
+            c.classifier_url.value,
+            "https://srv.example.test:4433/classifier-api"
+        );
+        assert_eq!(c.orchestrator_url.value, "https://srv.example.test:8143");
+
+        let req = Requested {
+            server: Some("srv.example.test".into()),
+            classifier_url: Some("https://x:1/classifier-api/".into()),
+            ..Default::default()
+        };
+        let c = resolve(&req, &host).unwrap();
+        assert_eq!(c.classifier_url.value, "https://x:1/classifier-api");
+        assert_eq!(c.orchestrator_url.value, "https://srv.example.test:8143");
+    }
+
+    #[test]
+    fn token_env_beats_the_token_file_and_flag_beats_both() {
+        let home = home_with(&[(".puppetlabs/token", "file-token"), ("other", "flag-token")]);
+        let host = Host::fake(Some(home.path().into()), Some("env-token".into()), "h");
+        let c = resolve(&Requested::default(), &host).unwrap();
+        assert_eq!(c.token.unwrap().value.expose(), "env-token");
+        let req = Requested {
+            token_file: Some(home.path().join("other")),
+            ..Default::default()
+        };
+        assert_eq!(
+            resolve(&req, &host).unwrap().token.unwrap().value.expose(),
+            "flag-token"
+        );
+    }
+
+    #[test]
+    fn no_credentials_and_http_urls_are_errors() {
+        let host = Host::fake(None, None, "h");
+        let e = resolve(&Requested::default(), &host).unwrap_err();
+        assert!(e.to_string().contains("no credentials"), "{e}");
+        let host = Host::fake(None, Some("t".into()), "h");
+        let req = Requested {
+            classifier_url: Some("http://h:4433/classifier-api".into()),
+            ..Default::default()
+        };
+        assert!(resolve(&req, &host)
+            .unwrap_err()
+            .to_string()
+            .contains("only https"));
+    }
+}
