@@ -265,3 +265,41 @@ fn improved_outputs_reparse() {
         assert_reparses(&edit(EditRules::Improved, input, op, path, value));
     }
 }
+
+/// Found by the fuzzer (fuzz/fuzz_targets/edit.rs); ruby-hocon writes the
+/// first output of each pair, which loses or breaks the edit.
+#[test]
+fn fuzzer_findings_are_mended() {
+    // A one-line document holding only a comment: the field went into the comment.
+    let (ruby, ours) = both("# x", "set", "k", "false");
+    assert_eq!(ruby, "# x k: false");
+    assert_eq!(ours, "# x\nk: false");
+    let (_, ours) = both("// x", "set", "k", "false");
+    assert_eq!(ours, "// x\nk: false");
+    // A path element with blanks at its ends is written quoted, so it reads back.
+    let (ruby, ours) = both("a: 1\n", "set", "f ._", "false");
+    assert_eq!(ruby, "a: 1\nf : {\n  _: false\n}\n");
+    assert_eq!(ours, "a: 1\n\"f \": {\n  _: false\n}\n");
+    // A key named include is not an include statement.
+    let (ruby, ours) = both("a: 1\n", "set", "include", "false");
+    assert_eq!(ruby, "a: 1\ninclude: false\n");
+    assert!(Document::parse(&ruby).is_err());
+    assert_eq!(ours, "a: 1\n\"include\": false\n");
+    // A comma after a blank is the field's comma.
+    let (ruby, ours) = both("a: 1 ,", "set", "k", "false");
+    assert_eq!(ruby, "a: 1, , k: false");
+    assert_eq!(ours, "a: 1 , k: false");
+    let (_, ours) = both("{a: 1 ,}", "set", "k", "false");
+    assert_eq!(ours, "{a: 1 , k: false}");
+    for text in [
+        "# x\nk: false",
+        "a: 1\n\"f \": {\n  _: false\n}\n",
+        "a: 1 , k: false",
+        "{a: 1 , k: false}",
+    ] {
+        assert_reparses(text);
+    }
+    let mut doc =
+        Document::parse(&edit(EditRules::Improved, "a: 1\n", "set", "f ._", "false")).unwrap();
+    assert!(doc.has("\"f \"._").unwrap());
+}

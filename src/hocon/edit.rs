@@ -242,11 +242,52 @@ impl Editor<'_> {
         vec![Node::Token(nl)]
     }
 
+    /// The tokens of a new key: the first path element as the caller spelled
+    /// it. Improved: when that spelling would read back as another key (an
+    /// element with blanks at its ends, or the word `include`, written
+    /// unquoted), the element is written as a quoted string instead.
+    fn new_key_tokens(&mut self, desired: &PathExpr) -> Vec<Token> {
+        let tokens = desired.first_tokens(self.buf);
+        if !self.improved() {
+            return tokens;
+        }
+        let spelled: String = tokens.iter().map(|t| t.text(self.buf)).collect();
+        let wanted = &desired.elements[..1];
+        let reads_back =
+            super::Document::parse_with(&format!("{spelled}: 0"), self.syntax, EditRules::Ruby)
+                .map(|doc| {
+                    let fields = doc.fields();
+                    fields.len() == 1 && fields[0].path == wanted
+                })
+                .unwrap_or(false);
+        if reads_back {
+            return tokens;
+        }
+        let quoted = serde_json::to_string(&desired.elements[0]).expect("strings serialize");
+        vec![self.new_token(TokenKind::QuotedString, &quoted)]
+    }
+
     /// Adds a field for `desired` to an object that has none; for a longer
     /// path, inside the last object on the way, or in new nested objects.
     pub fn add_value_on_path(&mut self, children: &mut Vec<Node>, desired: &PathExpr, value: Node) {
         let path = &desired.elements;
-        let indentation = self.indentation(children);
+        let mut indentation = self.indentation(children);
+        // Improved: a braceless one-line document holding only a comment
+        // (`# x`, no line break) would get the new field inside the comment.
+        // Start a new line instead.
+        let only_comments = !children
+            .iter()
+            .any(|c| matches!(c, Node::Field(_) | Node::Include(_)))
+            && children.iter().any(|c| c.is_token(TokenKind::Comment));
+        let braced = children
+            .first()
+            .is_some_and(|c| c.is_token(TokenKind::OpenCurly));
+        if self.improved() && only_comments && !braced && !indentation.iter().any(Node::is_newline)
+        {
+            indentation = vec![Node::Token(
+                self.new_token(TokenKind::Newline, self.newline),
+            )];
+        }
         let indented_value = match indentation.last() {
             // Improved: in a braceless root the "indentation" is a bare line
             // break; ruby-hocon puts one after every line of the value.
@@ -281,7 +322,8 @@ impl Editor<'_> {
             .first()
             .is_some_and(|c| c.is_token(TokenKind::OpenCurly));
         let mut field = indentation.clone();
-        field.push(Node::Path(desired.first_tokens(self.buf)));
+        let key = self.new_key_tokens(desired);
+        field.push(Node::Path(key));
         field.push(Node::Token(self.new_token(TokenKind::Colon, ":")));
         field.push(Node::Token(self.new_token(TokenKind::Whitespace, " ")));
         if path.len() == 1 {
@@ -308,9 +350,14 @@ impl Editor<'_> {
             while i >= 0 {
                 let iu = i as usize;
                 if (json || same_line) && matches!(children[iu], Node::Field(_)) {
-                    let comma_follows = children
-                        .get(iu + 1)
-                        .is_some_and(|c| c.is_token(TokenKind::Comma));
+                    // Improved: `a: 1 ,` already has its comma after a
+                    // blank; ruby-hocon adds a second one (`a: 1, ,`).
+                    let next = if self.improved() {
+                        children[iu + 1..].iter().find(|c| !c.is_whitespace())
+                    } else {
+                        children.get(iu + 1)
+                    };
+                    let comma_follows = next.is_some_and(|c| c.is_token(TokenKind::Comma));
                     if !comma_follows {
                         let comma = self.new_token(TokenKind::Comma, ",");
                         children.insert(iu + 1, Node::Token(comma));
