@@ -303,3 +303,18 @@ fn fuzzer_findings_are_mended() {
         Document::parse(&edit(EditRules::Improved, "a: 1\n", "set", "f ._", "false")).unwrap();
     assert!(doc.has("\"f \"._").unwrap());
 }
+
+#[test]
+fn deep_nesting_is_an_error_not_a_crash() {
+    for text in [
+        "a: ".to_string() + &"[".repeat(100_000),
+        "a: ".to_string() + &"{x: ".repeat(100_000),
+        "a".repeat(1).to_string() + &".a".repeat(200) + ": 1",
+        "a: ".to_string() + &"${".repeat(100_000),
+    ] {
+        let err = Document::parse(&text).unwrap_err();
+        assert!(err.to_string().contains("nest"), "{err}");
+    }
+    let ok = "a: ".to_string() + &"[".repeat(100) + &"]".repeat(100);
+    assert_eq!(Document::parse(&ok).unwrap().render(), ok);
+}

@@ -33,6 +33,7 @@ pub fn tokenize_with(
         pos: start,
         allow_comments: syntax == Syntax::Conf,
         crlf_newline: !ruby_cr,
+        nesting: 0,
     };
     let mut tokens = Vec::with_capacity((buf.len() - start) / 4 + 2);
     let mut last_was_simple = false;
@@ -70,6 +71,8 @@ struct Lexer<'a> {
     allow_comments: bool,
     /// Whether `\r\n` is one newline token.
     crlf_newline: bool,
+    /// How many substitutions the lexer is inside (`${ ${ ...`).
+    nesting: usize,
 }
 
 impl Lexer<'_> {
@@ -334,6 +337,17 @@ impl Lexer<'_> {
         if self.peek() == Some('?') {
             self.pos += 1;
         }
+        self.nesting += 1;
+        if self.nesting > super::parser::MAX_DEPTH {
+            return Err(RawError::new(start, "substitutions nest too deeply"));
+        }
+        let result = self.substitution_rest(start);
+        self.nesting -= 1;
+        result
+    }
+
+    /// The rest of a substitution, after `${` or `${?`.
+    fn substitution_rest(&mut self, start: usize) -> Result<Token, RawError> {
         loop {
             self.skip_blanks();
             let t = self.next_token()?;

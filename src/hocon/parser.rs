@@ -76,7 +76,15 @@ struct Parser<'b> {
     buf: &'b mut String,
     syntax: Syntax,
     problem: Option<RawError>,
+    /// How deep the current value is nested (objects, arrays, dotted keys).
+    depth: usize,
 }
+
+/// The deepest nesting accepted: objects, arrays and dotted-key elements
+/// together. Real pe.conf files nest a few levels; the limit keeps every
+/// recursive pass (here, in the editor and in the resolver) far from the
+/// end of the stack, whatever the input.
+pub const MAX_DEPTH: usize = 128;
 
 impl<'b> Parser<'b> {
     fn new(
@@ -92,7 +100,19 @@ impl<'b> Parser<'b> {
             buf,
             syntax,
             problem,
+            depth: 0,
         }
+    }
+
+    fn deeper(&mut self, t: Token, levels: usize) -> Result<(), RawError> {
+        self.depth += levels;
+        if self.depth > MAX_DEPTH {
+            return Err(RawError::new(
+                t.start as usize,
+                format!("the document nests deeper than {MAX_DEPTH} levels (objects, arrays and dotted keys)"),
+            ));
+        }
+        Ok(())
     }
 
     fn text(&self, t: Token) -> &str {
@@ -240,10 +260,15 @@ impl<'b> Parser<'b> {
     fn value(&mut self, t: Token) -> Result<Node, RawError> {
         if t.is_simple_value() {
             Ok(Node::Simple(t))
-        } else if t.kind == TokenKind::OpenCurly {
-            self.object(Some(t))
-        } else if t.kind == TokenKind::OpenSquare {
-            self.array(t)
+        } else if matches!(t.kind, TokenKind::OpenCurly | TokenKind::OpenSquare) {
+            self.deeper(t, 1)?;
+            let node = if t.kind == TokenKind::OpenCurly {
+                self.object(Some(t))
+            } else {
+                self.array(t)
+            };
+            self.depth -= 1;
+            node
         } else {
             Err(self.unexpected(t, "a value"))
         }
@@ -427,6 +452,15 @@ impl<'b> Parser<'b> {
             } else {
                 let mut field = Vec::new();
                 let path = self.key(t)?;
+                // Each dotted element is one more level of nesting.
+                let periods = match &path {
+                    Node::Path(tokens) => tokens
+                        .iter()
+                        .filter(|k| k.kind == TokenKind::Unquoted && k.text(self.buf) == ".")
+                        .count(),
+                    _ => 0,
+                };
+                self.deeper(t, periods)?;
                 field.push(path);
                 let after_key = self.next_token_collecting_whitespace(&mut field)?;
                 let value = if self.syntax == Syntax::Conf && after_key.kind == TokenKind::OpenCurly
@@ -450,6 +484,7 @@ impl<'b> Parser<'b> {
                     }
                 };
                 field.push(value);
+                self.depth -= periods;
                 nodes.push(Node::Field(field));
             }
             if self.check_element_separator(&mut nodes)? {

@@ -44,11 +44,27 @@ pub fn resolve(text: &str, syntax: Syntax) -> Result<Value, String> {
 /// [`resolve`] on a parsed document.
 pub fn resolve_document(doc: &Document) -> Result<Value, String> {
     let text = doc.render_with_includes_replaced(INCLUDE_FIELD);
-    let opts = hocon::ParseOptions::defaults().with_origin_description("pe.conf".into());
-    let config = hocon::parse_string_with_options(&text, opts).map_err(|e| sanitized(&e))?;
-    let mut value: Value = config.deserialize().map_err(|e| sanitized(&e))?;
+    let mut value = guarded(move || {
+        let opts = hocon::ParseOptions::defaults().with_origin_description("pe.conf".into());
+        let config = hocon::parse_string_with_options(&text, opts).map_err(|e| sanitized(&e))?;
+        config.deserialize::<Value>().map_err(|e| sanitized(&e))
+    })?;
     strip_include_marks(&mut value);
     Ok(value)
+}
+
+/// Runs the resolver on a thread with a large stack, turning a panic into
+/// an error: whatever the input, resolving must not crash the tool.
+fn guarded(work: impl FnOnce() -> Result<Value, String> + Send + 'static) -> Result<Value, String> {
+    const STACK: usize = 256 * 1024 * 1024;
+    let handle = std::thread::Builder::new()
+        .name("hocon-resolve".into())
+        .stack_size(STACK)
+        .spawn(work)
+        .map_err(|e| format!("cannot start the resolver: {e}"))?;
+    handle
+        .join()
+        .unwrap_or_else(|_| Err("the HOCON resolver failed on this document".into()))
 }
 
 fn strip_include_marks(value: &mut Value) {
@@ -65,9 +81,12 @@ fn strip_include_marks(value: &mut Value) {
 /// Resolves a file as PE would read it: includes are followed, relative to
 /// the file's directory (missing ones are skipped, as HOCON specifies).
 pub fn resolve_file(path: &std::path::Path) -> Result<Value, String> {
-    let opts = hocon::ParseOptions::defaults();
-    let config = hocon::parse_file_with_options(path, opts).map_err(|e| sanitized(&e))?;
-    config.deserialize().map_err(|e| sanitized(&e))
+    let path = path.to_path_buf();
+    guarded(move || {
+        let opts = hocon::ParseOptions::defaults();
+        let config = hocon::parse_file_with_options(&path, opts).map_err(|e| sanitized(&e))?;
+        config.deserialize::<Value>().map_err(|e| sanitized(&e))
+    })
 }
 
 /// The resolver's message with every quoted fragment masked: some of its
