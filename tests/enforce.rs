@@ -370,3 +370,110 @@ fn dry_run_of_the_whole_procedure_sends_no_write() {
     assert!(paths(&sim, "POST").is_empty(), "{:?}", paths(&sim, "POST"));
     assert_eq!(reload_log(&sim), "");
 }
+
+fn status_rows(j: &Value) -> Vec<(String, String, Option<String>)> {
+    j["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["layer"].as_str().unwrap().to_string(),
+                l["verdict"].as_str().unwrap().to_string(),
+                l["node"].as_str().map(str::to_string),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn status_on_non_compliant_then_compliant_installation() {
+    let sim = sim(&["--pe-version", "2021.7.1"]);
+    let marker = sim.dir.path().join("analytics-opt-out");
+    let st = |sim: &Sim| {
+        run(
+            sim,
+            &with(
+                &[
+                    "status",
+                    "--format",
+                    "json",
+                    "--marker-file",
+                    marker.to_str().unwrap(),
+                ],
+                &conn(sim),
+            ),
+        )
+    };
+    let out = st(&sim);
+    assert_eq!(out.code, 2, "{out:?}");
+    let rows = status_rows(&out.json());
+    let verdict = |rows: &[(String, String, Option<String>)], l: &str| {
+        rows.iter()
+            .find(|r| r.0 == l)
+            .unwrap_or_else(|| panic!("{l} in {rows:?}"))
+            .1
+            .clone()
+    };
+    assert_eq!(verdict(&rows, "pe.conf"), "not-applicable");
+    assert_eq!(verdict(&rows, "classifier"), "not-compliant");
+    assert_eq!(verdict(&rows, "node value"), "not-compliant");
+    assert_eq!(verdict(&rows, "applied"), "unknown");
+    // No layer flag: classifier, runs (and no reloads on 2021.7.1).
+    let out = run(&sim, &with(&["opt-out"], &conn(&sim)));
+    assert_eq!(out.code, 0, "{out:?}");
+    // Puppet would create the marker on the node; the test plays Puppet.
+    std::fs::write(&marker, "").unwrap();
+    let out = st(&sim);
+    assert_eq!(out.code, 0, "{out:?}");
+    let j = out.json();
+    assert_eq!(j["outcome"], "compliant");
+    let rows = status_rows(&j);
+    for l in ["classifier", "overrides", "node value", "applied", "marker"] {
+        assert_eq!(verdict(&rows, l), "compliant", "{l}: {rows:?}");
+    }
+    // Text table.
+    let out = run(
+        &sim,
+        &with(
+            &["status", "--marker-file", marker.to_str().unwrap()],
+            &conn(&sim),
+        ),
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.starts_with("LAYER"), "{out:?}");
+    // A defeating override makes it non-compliant again.
+    let sim2 = self::sim(&[
+        "--initial-value",
+        "false",
+        "--override",
+        "PE Master:puppet_enterprise::profile::master:true",
+    ]);
+    let out = run(&sim2, &with(&["status", "--format", "json"], &conn(&sim2)));
+    assert_eq!(out.code, 2, "{out:?}");
+    let rows = status_rows(&out.json());
+    assert_eq!(verdict(&rows, "overrides"), "not-compliant");
+    assert_eq!(verdict(&rows, "node value"), "not-compliant");
+}
+
+#[test]
+fn opt_in_mirrors_opt_out_runs_included() {
+    let sim = sim(&["--pe-version", "2019.8.12", "--initial-value", "false"]);
+    let out = run(&sim, &with(&["opt-in", "--format", "json"], &conn(&sim)));
+    assert_eq!(out.code, 0, "{out:?}");
+    let j = out.json();
+    assert_eq!(layer(&j, "classifier")["written"], true);
+    assert_eq!(layer(&j, "runs")["outcome"], "ok");
+    assert_eq!(deploys(&sim).len(), 1);
+}
+
+#[test]
+fn nothing_applies_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = support::run_clean(dir.path(), &["opt-out", "--cacert", "/nonexistent"]);
+    // On a host without pe.conf or a Puppet agent certificate.
+    if !Path::new("/etc/puppetlabs").exists() {
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(out.stderr.contains("nothing to work on here"), "{out:?}");
+    }
+}

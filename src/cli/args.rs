@@ -43,6 +43,9 @@ pub enum Command {
     /// Report whether the installation is opted out, changing nothing
     #[command(after_help = EXIT_CODES)]
     Check(CheckArgs),
+    /// One table of every layer: opted out or not, and why (exit 0 opted out everywhere, 2 not)
+    #[command(after_help = EXIT_CODES)]
+    Status(StatusArgs),
     /// Read and edit any pe.conf key with ruby-hocon's edit rules
     #[command(subcommand)]
     Conf(ConfCommand),
@@ -195,6 +198,36 @@ pub struct CheckArgs {
     pub dry_run: bool,
     #[command(flatten)]
     pub classifier: ClassifierLayer,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub layer: PeConfLayer,
+    #[command(flatten)]
+    pub classifier: ClassifierLayer,
+    /// The nodes to report on instead of the ones the classifier names
+    #[arg(long, value_name = "NODE,...", value_delimiter = ',')]
+    pub nodes: Vec<String>,
+    /// This host's certname [default: `puppet config print certname`, else the FQDN]
+    #[arg(long, value_name = "CERTNAME")]
+    pub certname: Option<String>,
+    /// The file PE (2018.1+) creates when analytics collection is off, checked when this host is
+    /// one of the nodes
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "/etc/puppetlabs/analytics-opt-out"
+    )]
+    pub marker_file: PathBuf,
+    /// The PE version (YEAR.RELEASE.PATCH) instead of detecting it
+    #[arg(long, value_name = "VERSION")]
+    pub pe_version: Option<String>,
+    /// File holding the PE version
+    #[arg(long, value_name = "FILE", default_value = crate::enforce::plan::DEFAULT_PE_VERSION_FILE)]
+    pub pe_version_file: PathBuf,
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -20,7 +20,7 @@ use crate::pe::PeHttp;
 use serde_json::{json, Value};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Mode {
+pub(super) enum Mode {
     /// Report compliance, send nothing (check, --check).
     Check,
     /// Show what would be sent, send nothing.
@@ -229,7 +229,7 @@ fn change(
 
 /// Text output of the classifier layer: stdout lines, then stderr lines.
 #[derive(Default)]
-struct Text {
+pub(super) struct Text {
     out: Vec<String>,
     err: Vec<String>,
 }
@@ -250,10 +250,10 @@ fn show(v: Option<&Value>) -> String {
         .unwrap_or_else(|| "(absent)".to_string())
 }
 
-type Partial = Box<(Option<ClassifierLayerReport>, Failure)>;
+pub(super) type Partial = Box<(Option<ClassifierLayerReport>, Failure)>;
 
 /// Runs the classifier layer; prints nothing.
-fn run(
+pub(super) fn run(
     goal: Goal,
     mode: Mode,
     layer: &ClassifierLayer,

@@ -54,7 +54,15 @@ impl Ctx {
     }
 
     pub fn version(&self, e: &EnforceArgs) -> Result<DetectedVersion, Failure> {
-        detect_version(e.pe_version.as_deref(), &e.pe_version_file, || {
+        self.version_from(e.pe_version.as_deref(), &e.pe_version_file)
+    }
+
+    pub fn version_from(
+        &self,
+        flag: Option<&str>,
+        file: &std::path::Path,
+    ) -> Result<DetectedVersion, Failure> {
+        detect_version(flag, file, || {
             let url = self.status_url().ok_or("no PE connection configured")?;
             let http = self.http.as_ref().ok_or("no PE connection configured")?;
             let a = http.get(&url).map_err(|e| e.to_string())?;
@@ -259,7 +267,7 @@ pub fn after_classifier(
     if dry_run || !needed {
         if dry_run {
             for s in &steps {
-                out.lines.err.push(format!("runs: {}", s.describe()));
+                out.lines.err.push(format!("plan: {}", s.describe()));
             }
             if !needed {
                 out.lines

@@ -8,6 +8,7 @@ mod conf;
 mod connection_args;
 mod enforce;
 mod pe_conf;
+mod status;
 
 pub use args::Cli;
 
@@ -109,6 +110,7 @@ where
             Selected::Layers(l) => classifier::check(&a, &l),
             Selected::Nothing(f) => Err(f),
         },
+        args::Command::Status(a) => status::status(&a),
         args::Command::Conf(c) => conf::run(c),
         args::Command::Completions { shell } => {
             let mut cmd = Cli::command();
