@@ -62,7 +62,9 @@ pub enum Command {
 #[derive(Debug, Args, Clone)]
 pub struct PeConfLayer {
     /// Work on pe.conf (default path /etc/puppetlabs/enterprise/conf.d/pe.conf, where PE's installer
-    /// keeps it). Without any layer flag, the pe.conf at the default path is used.
+    /// keeps it). Without any layer flag, every layer that applies on this host is done: pe.conf when it
+    /// exists at the default path, then the classifier (with its Puppet runs and reloads) when a PE
+    /// connection is configured.
     #[arg(
         long = "pe-conf",
         value_name = "PATH",

@@ -200,7 +200,7 @@ pub fn after_classifier(
     // history does not prove that every target ran since the group's last edit.
     let (needed, reason) = if e.no_run {
         (false, "--no-run".to_string())
-    } else if rep.written {
+    } else if rep.written || (dry_run && !rep.requests.is_empty()) {
         (true, "the classifier was changed".to_string())
     } else {
         let since = group_field(rep, "last_edited");
