@@ -477,3 +477,83 @@ fn nothing_applies_is_an_error() {
         assert!(out.stderr.contains("nothing to work on here"), "{out:?}");
     }
 }
+
+#[test]
+fn whole_procedure_dry_run_with_pe_conf_json_sends_no_write() {
+    let sim = sim(&["--pe-version", "2016.5.1"]);
+    let pe_conf = sim.dir.path().join("copy.conf");
+    std::fs::copy(sim.s("pe_conf"), &pe_conf).unwrap();
+    let before = std::fs::read_to_string(&pe_conf).unwrap();
+    let out = run(
+        &sim,
+        &with(
+            &[
+                "opt-out",
+                "--pe-conf",
+                pe_conf.to_str().unwrap(),
+                "--classifier",
+                "--dry-run",
+                "--format",
+                "json",
+            ],
+            &conn(&sim),
+        ),
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    let j = out.json();
+    let names: Vec<&str> = j["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["layer"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["pe.conf", "classifier", "plan"]);
+    let steps = layer(&j, "plan")["steps"].as_array().unwrap().clone();
+    assert_eq!(steps[0]["step"], "run");
+    assert_eq!(steps[1]["step"], "reload");
+    assert_eq!(steps.len(), 3);
+    assert!(paths(&sim, "POST").is_empty(), "{:?}", paths(&sim, "POST"));
+    assert_eq!(std::fs::read_to_string(&pe_conf).unwrap(), before);
+    assert_eq!(reload_log(&sim), "");
+}
+
+#[test]
+fn nodes_flag_overrides_the_targets() {
+    let sim = sim(&["--split", "--primary", PRIMARY, "--console", CONSOLE]);
+    let out = run(
+        &sim,
+        &with(
+            &["opt-out", "--classifier", "--nodes", CONSOLE],
+            &conn(&sim),
+        ),
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        deploys(&sim)[0]["body"]["scope"]["nodes"],
+        serde_json::json!([CONSOLE])
+    );
+}
+
+#[test]
+fn a_failed_reload_exits_4_and_says_what_remains() {
+    let sim = sim(&["--pe-version", "2016.5.1"]);
+    let bin = sim.dir.path().join("failing-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for name in ["systemctl", "service"] {
+        let p = bin.join(name);
+        std::fs::write(&p, "#!/bin/sh\necho 'reload refused' >&2\nexit 1\n").unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let out = run_env(
+        sim.dir.path(),
+        &with(&["opt-out", "--classifier"], &conn(&sim)),
+        &[("PATH", path)],
+    );
+    assert_eq!(out.code, 4, "{out:?}");
+    assert!(
+        out.stderr.contains("reloading pe-puppetserver here failed"),
+        "{out:?}"
+    );
+    assert!(out.stderr.contains("reload refused"), "{out:?}");
+}
