@@ -557,3 +557,30 @@ fn a_failed_reload_exits_4_and_says_what_remains() {
     );
     assert!(out.stderr.contains("reload refused"), "{out:?}");
 }
+
+#[test]
+fn certificate_only_auth_changes_the_classifier_but_cannot_run_exit_4() {
+    let sim = sim(&[]);
+    let mut args = sim.cert_args();
+    args.extend([
+        "--orchestrator-url".into(),
+        sim.s("orchestrator_url"),
+        "--pe-version".into(),
+        "2021.7.1".into(),
+    ]);
+    let out = run(
+        &sim,
+        &with(&["opt-out", "--classifier", "--format", "json"], &args),
+    );
+    assert_eq!(out.code, 4, "{out:?}");
+    let j = out.json();
+    assert_eq!(layer(&j, "classifier")["written"], true);
+    let plan = layer(&j, "plan");
+    assert_eq!(plan["executed"], false);
+    assert!(plan["reason"].as_str().unwrap().contains("RBAC token"));
+    assert_eq!(
+        plan["steps"][0]["command"],
+        format!("puppet job run --nodes {PRIMARY} --environment production")
+    );
+    assert!(deploys(&sim).is_empty());
+}

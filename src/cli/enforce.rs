@@ -154,6 +154,16 @@ pub fn applied_since(
     result
 }
 
+/// A `plan` entry for runs that could not be carried out: what remains.
+fn not_executed(targets: &[String], env: &str, reason: &str) -> Layer {
+    Layer::Plan(Box::new(PlanReport {
+        layer: "plan",
+        steps: vec![Step::run(targets, env)],
+        reason: reason.to_string(),
+        executed: false,
+    }))
+}
+
 pub struct Outcome {
     pub exit: Exit,
     pub layers: Vec<Layer>,
@@ -313,6 +323,11 @@ pub fn after_classifier(
             "runs: cannot reach the orchestrator (no connection could be configured); run Puppet yourself: `{}`",
             job_run_command(&targets, &env)
         ));
+        out.layers.push(not_executed(
+            &targets,
+            &env,
+            "no orchestrator connection could be configured",
+        ));
         return out;
     };
     if !ctx.http.as_ref().is_some_and(|h| h.auth().token) {
@@ -321,6 +336,11 @@ pub fn after_classifier(
             "runs: the orchestrator needs an RBAC token (--token-file, PE_RBAC_TOKEN or `puppet-access login`); \
 still to do: `{}`",
             job_run_command(&targets, &env)
+        ));
+        out.layers.push(not_executed(
+            &targets,
+            &env,
+            "the orchestrator needs an RBAC token",
         ));
         return out;
     }
@@ -342,6 +362,11 @@ still to do: `{}`",
             out.lines.err.push(format!(
                 "runs: the orchestrator could not start the runs: {err}\nstill to do: `{}`",
                 job_run_command(&targets, &env)
+            ));
+            out.layers.push(not_executed(
+                &targets,
+                &env,
+                &format!("the orchestrator could not start the runs: {err}"),
             ));
             return out;
         }

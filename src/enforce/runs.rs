@@ -120,10 +120,12 @@ pub fn run(
         finish(&mut rep, &unconnected, start);
         return Ok(rep);
     }
+    // Catch Ctrl-C from before the job exists, so that a job started by the
+    // deploy below is always stopped.
+    let catch = CatchInterrupt::install();
     let body = Orch::deploy_body(environment, &runnable, description);
     let job = orch.deploy(&body)?;
     rep.job = Some(job.clone());
-    let catch = CatchInterrupt::install();
     let deadline = start + settings.wait_timeout;
     let mut interval = None;
     let mut state;
