@@ -584,3 +584,18 @@ fn certificate_only_auth_changes_the_classifier_but_cannot_run_exit_4() {
     );
     assert!(deploys(&sim).is_empty());
 }
+
+#[test]
+fn check_without_a_layer_flag_checks_every_layer_that_applies() {
+    let sim = sim(&[]);
+    let out = run(&sim, &with(&["check"], &sim.token_args()));
+    assert_eq!(out.code, 2, "{out:?}");
+    let out = run(&sim, &with(&["opt-out"], &conn(&sim)));
+    assert_eq!(out.code, 0, "{out:?}");
+    let out = run(&sim, &with(&["check"], &sim.token_args()));
+    assert_eq!(out.code, 0, "{out:?}");
+    let help = run(&sim, &with(&["opt-out", "--help"], &[] as &[String]));
+    assert!(help
+        .stdout
+        .contains("4  the change was made but enforcement failed"));
+}
