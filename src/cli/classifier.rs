@@ -193,6 +193,10 @@ fn change(
         }
     };
     exit = worst(exit, e);
+    // The classifier's outcome first: the runs may take minutes.
+    if !json {
+        text.print();
+    }
     let enf = if mode == Mode::Check {
         None
     } else {
@@ -210,7 +214,6 @@ fn change(
         exit = worst(exit, enf.exit);
         layers.extend(enf.layers);
         if !json {
-            text.print();
             for l in &enf.lines.out {
                 println!("{l}");
             }
@@ -218,8 +221,6 @@ fn change(
                 eprintln!("{l}");
             }
         }
-    } else if !json {
-        text.print();
     }
     if json {
         print_json(command, dry_run, layers, exit, None);
