@@ -42,7 +42,10 @@ fn opt_out_writes_one_key_delta_verifies_and_is_idempotent_on_each_version() {
         let sim = Sim::start(&["--pe-version", version]);
         let before = sim.group("PE Infrastructure");
         let before_groups = sim.groups();
-        let out = sim.run(&with(&["opt-out", "--classifier"], &sim.token_args()));
+        let out = sim.run(&with(
+            &["opt-out", "--classifier", "--no-run"],
+            &sim.token_args(),
+        ));
         assert_eq!(out.code, 0, "{version}: {out:?}");
         assert!(out.stdout.contains("opted out"), "{out:?}");
         assert_eq!(infra_param(&sim), Some(json!(false)), "{version}");
@@ -83,7 +86,10 @@ fn opt_out_writes_one_key_delta_verifies_and_is_idempotent_on_each_version() {
 
         // Second run: no write.
         sim.reset_requests();
-        let out = sim.run(&with(&["opt-out", "--classifier"], &sim.token_args()));
+        let out = sim.run(&with(
+            &["opt-out", "--classifier", "--no-run"],
+            &sim.token_args(),
+        ));
         assert_eq!(out.code, 0, "{out:?}");
         assert!(out.stdout.contains("already opted out"), "{out:?}");
         assert!(sim.writes().is_empty(), "{version}: {:?}", sim.writes());
@@ -94,7 +100,10 @@ fn opt_out_writes_one_key_delta_verifies_and_is_idempotent_on_each_version() {
 #[test]
 fn certificate_only_auth() {
     let sim = Sim::start(&["--pe-version", "2019.8.12"]);
-    let out = sim.run(&with(&["opt-out", "--classifier"], &sim.cert_args()));
+    let out = sim.run(&with(
+        &["opt-out", "--classifier", "--no-run"],
+        &sim.cert_args(),
+    ));
     assert_eq!(out.code, 0, "{out:?}");
     assert!(sim
         .requests()
@@ -113,6 +122,7 @@ fn token_only_auth_and_token_from_environment() {
         .args([
             "opt-out",
             "--classifier",
+            "--no-run",
             "--classifier-url",
             &sim.s("classifier_url"),
             "--cacert",
@@ -134,7 +144,7 @@ fn dry_run_shows_diff_and_exact_request_and_sends_nothing() {
     let g = sim.group("PE Infrastructure");
     let id = g["id"].as_str().unwrap();
     let out = sim.run(&with(
-        &["opt-out", "--classifier", "--dry-run"],
+        &["opt-out", "--classifier", "--no-run", "--dry-run"],
         &sim.token_args(),
     ));
     assert_eq!(out.code, 2, "{out:?}");
@@ -154,7 +164,14 @@ fn dry_run_shows_diff_and_exact_request_and_sends_nothing() {
 
     // JSON form.
     let out = sim.run(&with(
-        &["opt-out", "--classifier", "--dry-run", "--format", "json"],
+        &[
+            "opt-out",
+            "--classifier",
+            "--no-run",
+            "--dry-run",
+            "--format",
+            "json",
+        ],
         &sim.token_args(),
     ));
     assert_eq!(out.code, 2);
@@ -170,9 +187,12 @@ fn dry_run_shows_diff_and_exact_request_and_sends_nothing() {
     assert!(sim.writes().is_empty());
 
     // Already compliant: dry-run exits 0 and shows no request.
-    sim.run(&with(&["opt-out", "--classifier"], &sim.token_args()));
+    sim.run(&with(
+        &["opt-out", "--classifier", "--no-run"],
+        &sim.token_args(),
+    ));
     let out = sim.run(&with(
-        &["opt-out", "--classifier", "--dry-run"],
+        &["opt-out", "--classifier", "--no-run", "--dry-run"],
         &sim.token_args(),
     ));
     assert_eq!(out.code, 0, "{out:?}");
@@ -186,7 +206,7 @@ fn check_and_opt_out_check_exit_codes_and_json() {
     assert_eq!(out.code, 2, "{out:?}");
     assert!(out.stdout.contains("not opted out"), "{out:?}");
     let out = sim.run(&with(
-        &["opt-out", "--classifier", "--check"],
+        &["opt-out", "--classifier", "--no-run", "--check"],
         &sim.token_args(),
     ));
     assert_eq!(out.code, 2, "{out:?}");
@@ -202,7 +222,7 @@ fn check_and_opt_out_check_exit_codes_and_json() {
 
     // The string "false" is replaced by the boolean.
     let out = sim.run(&with(
-        &["opt-out", "--classifier", "--format", "json"],
+        &["opt-out", "--classifier", "--no-run", "--format", "json"],
         &sim.token_args(),
     ));
     assert_eq!(out.code, 0, "{out:?}");
@@ -218,7 +238,7 @@ fn check_and_opt_out_check_exit_codes_and_json() {
     let out = sim.run(&with(&["check", "--classifier"], &sim.token_args()));
     assert_eq!(out.code, 0, "{out:?}");
     let out = sim.run(&with(
-        &["opt-out", "--classifier", "--check"],
+        &["opt-out", "--classifier", "--no-run", "--check"],
         &sim.token_args(),
     ));
     assert_eq!(out.code, 0, "{out:?}");
@@ -227,7 +247,10 @@ fn check_and_opt_out_check_exit_codes_and_json() {
 #[test]
 fn opt_in_removes_the_parameter_or_sets_true_with_explicit() {
     let sim = Sim::start(&["--pe-version", "2019.8.12", "--initial-value", "false"]);
-    let out = sim.run(&with(&["opt-in", "--classifier"], &sim.cert_args()));
+    let out = sim.run(&with(
+        &["opt-in", "--classifier", "--no-run"],
+        &sim.cert_args(),
+    ));
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(infra_param(&sim), None);
     let w = sim.writes();
@@ -238,11 +261,14 @@ fn opt_in_removes_the_parameter_or_sets_true_with_explicit() {
     );
     // Already opted in (absent): nothing to do.
     sim.reset_requests();
-    let out = sim.run(&with(&["opt-in", "--classifier"], &sim.cert_args()));
+    let out = sim.run(&with(
+        &["opt-in", "--classifier", "--no-run"],
+        &sim.cert_args(),
+    ));
     assert_eq!(out.code, 0, "{out:?}");
     assert!(sim.writes().is_empty());
     let out = sim.run(&with(
-        &["opt-in", "--classifier", "--explicit"],
+        &["opt-in", "--classifier", "--no-run", "--explicit"],
         &sim.cert_args(),
     ));
     assert_eq!(out.code, 0, "{out:?}");
@@ -257,7 +283,7 @@ fn wrong_ca_is_refused_with_advice() {
     let other = Sim::start(&[]);
     let mut args = sim.token_args();
     args[3] = other.s("ca");
-    let out = sim.run(&with(&["opt-out", "--classifier"], &args));
+    let out = sim.run(&with(&["opt-out", "--classifier", "--no-run"], &args));
     assert_eq!(out.code, 1, "{out:?}");
     assert!(
         out.stderr.contains("not signed by the CA"),
@@ -273,7 +299,7 @@ fn unlisted_certificate_names_the_allowlist() {
     let mut args = sim.cert_args();
     args[5] = sim.s("unlisted_cert");
     args[7] = sim.s("unlisted_key");
-    let out = sim.run(&with(&["opt-out", "--classifier"], &args));
+    let out = sim.run(&with(&["opt-out", "--classifier", "--no-run"], &args));
     assert_eq!(out.code, 1, "{out:?}");
     assert!(out.stderr.contains("HTTP 403"), "{}", out.stderr);
     assert!(
@@ -289,7 +315,7 @@ fn unlisted_certificate_names_the_allowlist() {
 fn expired_token_suggests_puppet_access_login() {
     let sim = Sim::start(&["--expired-token"]);
     let out = sim.run(&with(
-        &["opt-out", "--classifier", "--format", "json"],
+        &["opt-out", "--classifier", "--no-run", "--format", "json"],
         &sim.token_args(),
     ));
     assert_eq!(out.code, 1, "{out:?}");
@@ -309,7 +335,7 @@ fn expired_token_suggests_puppet_access_login() {
 fn conflict_409_is_reread_and_retried() {
     let sim = Sim::start(&["--pe-version", "2021.7.1", "--stale-serial-once"]);
     let out = sim.run(&with(
-        &["opt-out", "--classifier", "--format", "json"],
+        &["opt-out", "--classifier", "--no-run", "--format", "json"],
         &sim.token_args(),
     ));
     assert_eq!(out.code, 0, "{out:?}");
@@ -333,7 +359,10 @@ fn conflict_409_is_reread_and_retried() {
 fn missing_referents_422_refreshes_classes_and_retries_once() {
     for version in ["2016.4.0", "2021.7.1"] {
         let sim = Sim::start(&["--pe-version", version, "--fail-first-write-422"]);
-        let out = sim.run(&with(&["opt-out", "--classifier"], &sim.token_args()));
+        let out = sim.run(&with(
+            &["opt-out", "--classifier", "--no-run"],
+            &sim.token_args(),
+        ));
         assert_eq!(out.code, 0, "{out:?}");
         assert!(out.stderr.contains("update-classes"), "{}", out.stderr);
         let w = sim.writes();
@@ -374,7 +403,10 @@ fn injected_5xx_bursts_are_retried() {
         "--seed",
         "7",
     ]);
-    let out = sim.run(&with(&["opt-out", "--classifier"], &sim.token_args()));
+    let out = sim.run(&with(
+        &["opt-out", "--classifier", "--no-run"],
+        &sim.token_args(),
+    ));
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(infra_param(&sim), Some(json!(false)));
     let reqs = sim.requests();
@@ -417,7 +449,10 @@ fn a_server_that_never_answers_times_out_clearly() {
 #[test]
 fn pe_infrastructure_missing_or_duplicated_is_an_error() {
     let sim = Sim::start(&["--no-pe-infrastructure"]);
-    let out = sim.run(&with(&["opt-out", "--classifier"], &sim.token_args()));
+    let out = sim.run(&with(
+        &["opt-out", "--classifier", "--no-run"],
+        &sim.token_args(),
+    ));
     assert_eq!(out.code, 1, "{out:?}");
     assert!(
         out.stderr
@@ -428,7 +463,10 @@ fn pe_infrastructure_missing_or_duplicated_is_an_error() {
     assert!(sim.writes().is_empty());
 
     let sim = Sim::start(&["--duplicate-pe-infrastructure"]);
-    let out = sim.run(&with(&["opt-out", "--classifier"], &sim.token_args()));
+    let out = sim.run(&with(
+        &["opt-out", "--classifier", "--no-run"],
+        &sim.token_args(),
+    ));
     assert_eq!(out.code, 1, "{out:?}");
     assert!(out.stderr.contains("2 node groups named"), "{}", out.stderr);
     assert!(out.stderr.contains("staging"), "{}", out.stderr);
@@ -445,7 +483,10 @@ fn overrides_are_reported_and_fixed_with_one_key_null_deltas() {
         "--override",
         "PE Console:puppet_enterprise::profile::console:false",
     ]);
-    let out = sim.run(&with(&["opt-out", "--classifier"], &sim.token_args()));
+    let out = sim.run(&with(
+        &["opt-out", "--classifier", "--no-run"],
+        &sim.token_args(),
+    ));
     assert_eq!(out.code, 2, "opted out but overridden: {out:?}");
     assert!(out.stderr.contains("\"PE Master\""), "{}", out.stderr);
     assert!(out.stderr.contains("--fix-overrides"), "{}", out.stderr);
@@ -465,7 +506,7 @@ fn overrides_are_reported_and_fixed_with_one_key_null_deltas() {
     let master = sim.group("PE Master");
     sim.reset_requests();
     let out = sim.run(&with(
-        &["opt-out", "--classifier", "--fix-overrides"],
+        &["opt-out", "--classifier", "--no-run", "--fix-overrides"],
         &sim.token_args(),
     ));
     assert_eq!(out.code, 0, "{out:?}");
@@ -494,6 +535,7 @@ fn pe_conf_and_classifier_together_in_one_json_report() {
         &[
             "opt-out",
             "--classifier",
+            "--no-run",
             "--format",
             "json",
             "--pe-conf",
@@ -509,7 +551,8 @@ fn pe_conf_and_classifier_together_in_one_json_report() {
         .iter()
         .map(|l| l["layer"].as_str().unwrap())
         .collect();
-    assert_eq!(layers, vec!["pe.conf", "classifier"]);
+    // With --no-run, a "plan" entry says what remains (issue 5).
+    assert_eq!(layers, vec!["pe.conf", "classifier", "plan"]);
     assert_eq!(j["outcome"], "done");
     let out = sim.run(&with(
         &[

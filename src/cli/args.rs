@@ -9,7 +9,9 @@ Exit codes:
   0  done, or already in the wanted state (nothing written)
   1  error (bad input, unreadable or malformed file, refused write)
   2  changes pending (--dry-run, --check, check) or not opted out
-  3  key not set (conf get)";
+  3  key not set (conf get)
+  4  the change was made but enforcement failed (a Puppet run failed, timed out or was
+     interrupted, a node was not connected, or a reload failed); the output says what remains";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -41,6 +43,9 @@ pub enum Command {
     /// Report whether the installation is opted out, changing nothing
     #[command(after_help = EXIT_CODES)]
     Check(CheckArgs),
+    /// One table of every layer: opted out or not, and why (exit 0 opted out everywhere, 2 not)
+    #[command(after_help = EXIT_CODES)]
+    Status(StatusArgs),
     /// Read and edit any pe.conf key with ruby-hocon's edit rules
     #[command(subcommand)]
     Conf(ConfCommand),
@@ -57,7 +62,9 @@ pub enum Command {
 #[derive(Debug, Args, Clone)]
 pub struct PeConfLayer {
     /// Work on pe.conf (default path /etc/puppetlabs/enterprise/conf.d/pe.conf, where PE's installer
-    /// keeps it). Without any layer flag, the pe.conf at the default path is used.
+    /// keeps it). Without any layer flag, every layer that applies on this host is done: pe.conf when it
+    /// exists at the default path, then the classifier (with its Puppet runs and reloads) when a PE
+    /// connection is configured.
     #[arg(
         long = "pe-conf",
         value_name = "PATH",
@@ -98,12 +105,60 @@ pub struct ChangeArgs {
     pub diff: bool,
 }
 
+/// After the classifier change: the Puppet runs that apply it, and the
+/// reloads PE 2016.5.1 needs.
+#[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Puppet runs and reloads (classifier layer)")]
+pub struct EnforceArgs {
+    /// Run Puppet on these nodes instead of the ones the classifier names
+    /// (puppet_master_host, console_host, nodes pinned to PE Master and PE Console)
+    #[arg(long, value_name = "NODE,...", value_delimiter = ',')]
+    pub nodes: Vec<String>,
+    /// Change the classifier only: start no Puppet run, print the command to run later
+    #[arg(long)]
+    pub no_run: bool,
+    /// How long to wait for the Puppet runs before stopping the job (e.g. 30m, 90s, 45)
+    #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_duration)]
+    pub wait_timeout: std::time::Duration,
+    /// The PE version (YEAR.RELEASE.PATCH) instead of detecting it
+    #[arg(
+        long,
+        value_name = "VERSION",
+        long_help = "The PE version (YEAR.RELEASE.PATCH, e.g. 2016.5.1). Default: the first line of \
+--pe-version-file, else the service_version of the console services' status endpoint"
+    )]
+    pub pe_version: Option<String>,
+    /// File holding the PE version
+    #[arg(long, value_name = "FILE", default_value = crate::enforce::plan::DEFAULT_PE_VERSION_FILE)]
+    pub pe_version_file: PathBuf,
+    /// This host's certname [default: `puppet config print certname`, else the FQDN]
+    #[arg(long, value_name = "CERTNAME")]
+    pub certname: Option<String>,
+    /// On PE 2016.5.1: do not reload pe-console-services and pe-puppetserver after the runs
+    #[arg(long)]
+    pub no_reload: bool,
+}
+
+/// `30m`, `90s`, `1h 30m` (humantime), or a bare number of seconds.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let t = s.trim();
+    if let Ok(secs) = t.parse::<f64>() {
+        if secs > 0.0 && secs.is_finite() {
+            return Ok(std::time::Duration::from_secs_f64(secs));
+        }
+        return Err("must be positive".into());
+    }
+    humantime::parse_duration(t).map_err(|e| e.to_string())
+}
+
 #[derive(Debug, Args)]
 pub struct OptOutArgs {
     #[command(flatten)]
     pub layer: PeConfLayer,
     #[command(flatten)]
     pub classifier: ClassifierLayer,
+    #[command(flatten)]
+    pub enforce: EnforceArgs,
     /// With --classifier: also remove send_analytics_data from puppet_enterprise::profile::master
     /// and ::console in other groups (classes or configuration data) where it defeats the change
     #[arg(long, requires = "classifier")]
@@ -120,6 +175,8 @@ pub struct OptInArgs {
     pub layer: PeConfLayer,
     #[command(flatten)]
     pub classifier: ClassifierLayer,
+    #[command(flatten)]
+    pub enforce: EnforceArgs,
     /// With --classifier: also remove send_analytics_data from puppet_enterprise::profile::master
     /// and ::console in other groups (classes or configuration data) where it defeats the change
     #[arg(long, requires = "classifier")]
@@ -143,6 +200,36 @@ pub struct CheckArgs {
     pub dry_run: bool,
     #[command(flatten)]
     pub classifier: ClassifierLayer,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub layer: PeConfLayer,
+    #[command(flatten)]
+    pub classifier: ClassifierLayer,
+    /// The nodes to report on instead of the ones the classifier names
+    #[arg(long, value_name = "NODE,...", value_delimiter = ',')]
+    pub nodes: Vec<String>,
+    /// This host's certname [default: `puppet config print certname`, else the FQDN]
+    #[arg(long, value_name = "CERTNAME")]
+    pub certname: Option<String>,
+    /// The file PE (2018.1+) creates when analytics collection is off, checked when this host is
+    /// one of the nodes
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "/etc/puppetlabs/analytics-opt-out"
+    )]
+    pub marker_file: PathBuf,
+    /// The PE version (YEAR.RELEASE.PATCH) instead of detecting it
+    #[arg(long, value_name = "VERSION")]
+    pub pe_version: Option<String>,
+    /// File holding the PE version
+    #[arg(long, value_name = "FILE", default_value = crate::enforce::plan::DEFAULT_PE_VERSION_FILE)]
+    pub pe_version_file: PathBuf,
     #[command(flatten)]
     pub output: OutputArgs,
 }

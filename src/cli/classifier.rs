@@ -1,9 +1,11 @@
 //! `opt-out --classifier`, `opt-in --classifier` and `check --classifier`:
 //! the node classifier layer, alone or after pe.conf (`--pe-conf`).
 
+use super::args::EnforceArgs;
 use super::args::{
-    ChangeArgs, CheckArgs, ClassifierLayer, Format, OptInArgs, OptOutArgs, OutputArgs, PeConfLayer,
+    ChangeArgs, CheckArgs, ClassifierLayer, Format, OptInArgs, OptOutArgs, OutputArgs,
 };
+use super::enforce;
 use super::pe_conf;
 use super::Failure;
 use crate::output::classifier::ClassifierLayerReport;
@@ -18,7 +20,7 @@ use crate::pe::PeHttp;
 use serde_json::{json, Value};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Mode {
+pub(super) enum Mode {
     /// Report compliance, send nothing (check, --check).
     Check,
     /// Show what would be sent, send nothing.
@@ -32,7 +34,8 @@ fn worst(a: Exit, b: Exit) -> Exit {
         Exit::Ok => 0,
         Exit::NotSet => 1,
         Exit::Pending => 2,
-        Exit::Error => 3,
+        Exit::Enforce => 3,
+        Exit::Error => 4,
     };
     if rank(b) > rank(a) {
         b
@@ -41,19 +44,29 @@ fn worst(a: Exit, b: Exit) -> Exit {
     }
 }
 
-pub fn opt_out(a: &OptOutArgs) -> Result<Exit, Failure> {
+/// Which layers a command works on (decided in `cli::run`).
+#[derive(Clone, Debug)]
+pub struct Layers {
+    /// pe.conf, when it applies (asked for, or present at the default path).
+    pub pe_conf: Option<std::path::PathBuf>,
+    /// The classifier, then the runs and reloads.
+    pub classifier: bool,
+}
+
+pub fn opt_out(a: &OptOutArgs, layers: &Layers) -> Result<Exit, Failure> {
     change(
         Goal::OptOut,
         pe_conf::Goal::OptOut,
-        &a.layer,
+        layers,
         &a.classifier,
+        &a.enforce,
         a.fix_overrides,
         &a.change,
         &a.output,
     )
 }
 
-pub fn opt_in(a: &OptInArgs) -> Result<Exit, Failure> {
+pub fn opt_in(a: &OptInArgs, layers: &Layers) -> Result<Exit, Failure> {
     change(
         Goal::OptIn {
             explicit: a.explicit,
@@ -61,19 +74,20 @@ pub fn opt_in(a: &OptInArgs) -> Result<Exit, Failure> {
         pe_conf::Goal::OptIn {
             explicit: a.explicit,
         },
-        &a.layer,
+        layers,
         &a.classifier,
+        &a.enforce,
         a.fix_overrides,
         &a.change,
         &a.output,
     )
 }
 
-pub fn check(a: &CheckArgs) -> Result<Exit, Failure> {
+pub fn check(a: &CheckArgs, sel: &Layers) -> Result<Exit, Failure> {
     let mut layers: Vec<Layer> = Vec::new();
     let mut exit = Exit::Ok;
     let json = a.output.format == Format::Json;
-    if a.layer.pe_conf.is_some() {
+    if sel.pe_conf.is_some() {
         if json {
             match pe_conf::check_layer(&pe_conf::pe_conf_path(&a.layer)) {
                 Ok((e, r)) => {
@@ -111,8 +125,9 @@ pub fn check(a: &CheckArgs) -> Result<Exit, Failure> {
 fn change(
     goal: Goal,
     pe_goal: pe_conf::Goal,
-    layer: &PeConfLayer,
+    layers_sel: &Layers,
     classifier: &ClassifierLayer,
+    enforce_args: &EnforceArgs,
     fix_overrides: bool,
     change: &ChangeArgs,
     output: &OutputArgs,
@@ -122,13 +137,12 @@ fn change(
     let json = output.format == Format::Json;
     let mut layers: Vec<Layer> = Vec::new();
     let mut exit = Exit::Ok;
-    if layer.pe_conf.is_some() {
-        let path = pe_conf::pe_conf_path(layer);
-        match pe_conf::change_layer(pe_goal, &path, change) {
+    if let Some(path) = &layers_sel.pe_conf {
+        match pe_conf::change_layer(pe_goal, path, change) {
             Ok((e, report, message)) => {
                 exit = worst(exit, e);
                 if !json {
-                    pe_conf::print_layer_text(&path, change, &report, &message);
+                    pe_conf::print_layer_text(path, change, &report, &message);
                 }
                 layers.push(report.into());
             }
@@ -140,12 +154,32 @@ fn change(
             }
         }
     }
+    if !layers_sel.classifier {
+        if json {
+            print_json(command, dry_run, layers, exit, None);
+        }
+        return Ok(exit);
+    }
     let mode = if change.check {
         Mode::Check
     } else if change.dry_run {
         Mode::DryRun
     } else {
         Mode::Apply
+    };
+    // The PE version first: below 2016.4 there is nothing to change.
+    let ctx = enforce::Ctx::new(classifier, enforce_args.certname.as_deref());
+    let version = match ctx.version(enforce_args).and_then(|v| {
+        enforce::refuse_old(&v)?;
+        Ok(v)
+    }) {
+        Ok(v) => v,
+        Err(f) => {
+            if json {
+                return fail_json(command, dry_run, layers, f);
+            }
+            return Err(f);
+        }
     };
     let (e, report, text) = match run(goal, mode, classifier, fix_overrides) {
         Ok(x) => x,
@@ -159,18 +193,44 @@ fn change(
         }
     };
     exit = worst(exit, e);
-    if json {
-        layers.push(report.into());
-        print_json(command, dry_run, layers, exit, None);
-    } else {
+    // The classifier's outcome first: the runs may take minutes.
+    if !json {
         text.print();
+    }
+    let enf = if mode == Mode::Check {
+        None
+    } else {
+        Some(enforce::after_classifier(
+            &ctx,
+            enforce_args,
+            &report,
+            &version,
+            mode == Mode::DryRun,
+            json,
+        ))
+    };
+    layers.push(report.into());
+    if let Some(enf) = enf {
+        exit = worst(exit, enf.exit);
+        layers.extend(enf.layers);
+        if !json {
+            for l in &enf.lines.out {
+                println!("{l}");
+            }
+            for l in &enf.lines.err {
+                eprintln!("{l}");
+            }
+        }
+    }
+    if json {
+        print_json(command, dry_run, layers, exit, None);
     }
     Ok(exit)
 }
 
 /// Text output of the classifier layer: stdout lines, then stderr lines.
 #[derive(Default)]
-struct Text {
+pub(super) struct Text {
     out: Vec<String>,
     err: Vec<String>,
 }
@@ -191,10 +251,10 @@ fn show(v: Option<&Value>) -> String {
         .unwrap_or_else(|| "(absent)".to_string())
 }
 
-type Partial = Box<(Option<ClassifierLayerReport>, Failure)>;
+pub(super) type Partial = Box<(Option<ClassifierLayerReport>, Failure)>;
 
 /// Runs the classifier layer; prints nothing.
-fn run(
+pub(super) fn run(
     goal: Goal,
     mode: Mode,
     layer: &ClassifierLayer,
@@ -246,19 +306,41 @@ fn body(
         .and_then(Value::as_str)
         .unwrap_or("production")
         .to_string();
+    let pe_params = infra.get("classes").and_then(|c| c.get(CLASS));
+    let host_param = |k: &str| pe_params.and_then(|p| p.get(k)).and_then(Value::as_str);
     rep.group = Some(json!({
         "id": id, "name": nc::group_name(&infra), "environment": env,
         "serial_number": serial(&infra),
     }));
+    if let Some(g) = rep.group.as_mut() {
+        for (k, v) in [
+            (
+                "last_edited",
+                infra.get("last_edited").and_then(Value::as_str),
+            ),
+            ("puppet_master_host", host_param("puppet_master_host")),
+            ("console_host", host_param("console_host")),
+        ] {
+            if let Some(v) = v {
+                g[k] = json!(v);
+            }
+        }
+    }
     let current = param(&infra, "classes", CLASS).cloned();
     rep.state = Some(state_of(current.as_ref()));
     rep.value = Some(current.clone().unwrap_or(Value::Null));
-    let pe_params = infra.get("classes").and_then(|c| c.get(CLASS));
-    for key in ["puppet_master_host", "console_host"] {
-        if let Some(h) = pe_params.and_then(|p| p.get(key)).and_then(Value::as_str) {
-            if !rep.run_puppet_on.iter().any(|x| x == h) {
-                rep.run_puppet_on.push(h.to_string());
-            }
+    let mut targets: Vec<String> = ["puppet_master_host", "console_host"]
+        .iter()
+        .filter_map(|k| host_param(k).map(str::to_string))
+        .collect();
+    for name in ["PE Master", "PE Console"] {
+        if let Some(g) = groups.iter().find(|g| nc::group_name(g) == name) {
+            targets.extend(nc::pinned(g));
+        }
+    }
+    for h in targets {
+        if !h.contains("%{") && !rep.run_puppet_on.iter().any(|x| x == &h) {
+            rep.run_puppet_on.push(h);
         }
     }
     let mut ovs = overrides(&groups, goal);
@@ -420,13 +502,6 @@ fn body(
     let remaining = defeating(&ovs);
     rep.compliant = remaining == 0;
     override_warnings(&ovs, goal, fix_overrides, &mut text);
-    if rep.written && !rep.run_puppet_on.is_empty() {
-        text.err.push(format!(
-            "next: run Puppet on {} for the change to take effect (e.g. `puppet job run --nodes {}`)",
-            rep.run_puppet_on.join(" and "),
-            rep.run_puppet_on.join(",")
-        ));
-    }
     rep.overrides = ovs;
     Ok((
         if remaining > 0 {
@@ -478,12 +553,14 @@ fn outcome(command: &str, exit: Exit, layers: &[Layer]) -> &'static str {
     let written = layers.iter().any(|l| match l {
         Layer::PeConf(r) => r.written,
         Layer::Classifier(r) => r.written,
+        _ => false,
     });
     match (exit, command) {
         (Exit::Error, _) => "error",
         (Exit::Ok, "check") => "compliant",
         (Exit::Pending, "check") => "not-compliant",
         (Exit::Pending, _) => "pending",
+        (Exit::Enforce, _) => "enforcement-failed",
         (Exit::Ok, _) if written => "done",
         _ => "unchanged",
     }

@@ -9,8 +9,9 @@ use std::path::PathBuf;
 #[derive(Debug, Args, Clone)]
 pub struct ClassifierLayer {
     /// Work on the node classifier of a running PE (the "PE Infrastructure" node group, class
-    /// puppet_enterprise, parameter send_analytics_data). Without --pe-conf only this layer runs;
-    /// with both, pe.conf comes first.
+    /// puppet_enterprise, parameter send_analytics_data), then run Puppet on the nodes that need it
+    /// (unless --no-run) and, on PE 2016.5.1, reload services. Without --pe-conf only this layer
+    /// runs; with both, pe.conf comes first.
     #[arg(long)]
     pub classifier: bool,
     #[command(flatten)]

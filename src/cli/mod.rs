@@ -6,7 +6,9 @@ mod args;
 mod classifier;
 mod conf;
 mod connection_args;
+mod enforce;
 mod pe_conf;
+mod status;
 
 pub use args::Cli;
 
@@ -31,6 +33,48 @@ impl Failure {
     }
 }
 
+enum Selected {
+    /// `--pe-conf` alone, or no layer flag and only pe.conf applies: the
+    /// pe.conf-only code path (unchanged behaviour).
+    PeConfOnly,
+    Layers(classifier::Layers),
+    Nothing(Failure),
+}
+
+/// Which layers to work on. `--pe-conf` and/or `--classifier`: those. No
+/// layer flag: every layer that applies on this host: pe.conf when it exists
+/// at the default path, the classifier when a connection is configured
+/// ([`crate::pe::config::classifier_configured`]).
+fn select_layers(pe: &args::PeConfLayer, cl: &connection_args::ClassifierLayer) -> Selected {
+    if pe.pe_conf.is_some() || cl.classifier {
+        if !cl.classifier {
+            return Selected::PeConfOnly;
+        }
+        return Selected::Layers(classifier::Layers {
+            pe_conf: pe.pe_conf.clone(),
+            classifier: true,
+        });
+    }
+    let default = std::path::PathBuf::from(crate::peconf::DEFAULT_PE_CONF);
+    let pe_conf = default.exists().then_some(default);
+    let host = crate::pe::config::Host::current();
+    let classifier =
+        crate::pe::config::classifier_configured(&cl.connection.requested(), &host).is_some();
+    match (pe_conf, classifier) {
+        (Some(_), false) => Selected::PeConfOnly,
+        (None, false) => Selected::Nothing(Failure::error(format!(
+            "nothing to work on here: there is no pe.conf at {} and no PE classifier is configured \
+(no --server/--classifier-url, no service-url in puppet-access.conf, and this host has no Puppet agent \
+certificate in /etc/puppetlabs/puppet/ssl). Give --pe-conf PATH, or --server HOST with credentials",
+            crate::peconf::DEFAULT_PE_CONF
+        ))),
+        (pe_conf, true) => Selected::Layers(classifier::Layers {
+            pe_conf,
+            classifier: true,
+        }),
+    }
+}
+
 /// Runs the command line `args` (program name first) and returns the exit code.
 pub fn run<I, T>(args: I) -> i32
 where
@@ -51,12 +95,22 @@ where
         }
     };
     let result = match cli.command {
-        args::Command::OptOut(a) if a.classifier.classifier => classifier::opt_out(&a),
-        args::Command::OptIn(a) if a.classifier.classifier => classifier::opt_in(&a),
-        args::Command::Check(a) if a.classifier.classifier => classifier::check(&a),
-        args::Command::OptOut(a) => pe_conf::opt_out(&a),
-        args::Command::OptIn(a) => pe_conf::opt_in(&a),
-        args::Command::Check(a) => pe_conf::check(&a),
+        args::Command::OptOut(a) => match select_layers(&a.layer, &a.classifier) {
+            Selected::PeConfOnly => pe_conf::opt_out(&a),
+            Selected::Layers(l) => classifier::opt_out(&a, &l),
+            Selected::Nothing(f) => Err(f),
+        },
+        args::Command::OptIn(a) => match select_layers(&a.layer, &a.classifier) {
+            Selected::PeConfOnly => pe_conf::opt_in(&a),
+            Selected::Layers(l) => classifier::opt_in(&a, &l),
+            Selected::Nothing(f) => Err(f),
+        },
+        args::Command::Check(a) => match select_layers(&a.layer, &a.classifier) {
+            Selected::PeConfOnly => pe_conf::check(&a),
+            Selected::Layers(l) => classifier::check(&a, &l),
+            Selected::Nothing(f) => Err(f),
+        },
+        args::Command::Status(a) => status::status(&a),
         args::Command::Conf(c) => conf::run(c),
         args::Command::Completions { shell } => {
             let mut cmd = Cli::command();

@@ -16,6 +16,9 @@ pub enum Exit {
     Pending = 2,
     /// The key is not set (`conf get`).
     NotSet = 3,
+    /// The change was made but enforcement failed (a run failed or timed
+    /// out, a node was not connected, a reload failed).
+    Enforce = 4,
 }
 
 impl Exit {

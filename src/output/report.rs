@@ -96,6 +96,36 @@ impl ConfReport {
 pub enum Layer {
     PeConf(LayerReport),
     Classifier(Box<ClassifierLayerReport>),
+    /// `"layer": "runs"`: the Puppet runs after the classifier change.
+    Runs(Box<crate::enforce::runs::RunsReport>),
+    /// `"layer": "reloads"`: the PE version and the 2016.5.1 reloads.
+    Reloads(Box<crate::enforce::plan::ReloadsReport>),
+    /// `"layer": "plan"`: what a real run would still do (dry run), or
+    /// what was skipped (`--no-run`).
+    Plan(Box<PlanReport>),
+    /// `"layer": "status"` rows of the `status` command.
+    Status(Box<StatusRow>),
+}
+
+/// The enforcement steps (runs, reloads) of the plan.
+#[derive(Debug, Serialize)]
+pub struct PlanReport {
+    pub layer: &'static str,
+    pub steps: Vec<crate::enforce::plan::Step>,
+    /// Why the steps are (or are not) needed.
+    pub reason: String,
+    pub executed: bool,
+}
+
+/// One row of `status`: a layer, whether it is compliant, and why.
+#[derive(Debug, Serialize)]
+pub struct StatusRow {
+    pub layer: String,
+    /// `compliant`, `not-compliant`, `not-applicable`, `unknown` or `error`.
+    pub verdict: String,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
 }
 
 pub use super::classifier::ClassifierLayerReport;

@@ -97,6 +97,28 @@ pub fn serial(g: &Value) -> Option<u64> {
 }
 
 /// The one PE Infrastructure group, or why there isn't one.
+/// Nodes pinned to a group: `["=", "name", N]` terms of its rule.
+pub fn pinned(group: &Value) -> Vec<String> {
+    fn walk(v: &Value, out: &mut Vec<String>) {
+        if let Some(a) = v.as_array() {
+            if a.len() == 3 && a[0] == "=" && a[1] == "name" {
+                if let Some(n) = a[2].as_str() {
+                    out.push(n.to_string());
+                }
+                return;
+            }
+            for x in a {
+                walk(x, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    if let Some(r) = group.get("rule") {
+        walk(r, &mut out);
+    }
+    out
+}
+
 pub fn find_pe_infrastructure(groups: &[Value]) -> Result<&Value, String> {
     let found: Vec<&Value> = groups
         .iter()

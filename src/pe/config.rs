@@ -224,6 +224,29 @@ fn check_url(url: &str, flag: &str) -> Result<String, PeError> {
     Ok(url.trim_end_matches('/').to_string())
 }
 
+/// Whether a classifier connection can be configured here without guessing,
+/// and why: a URL flag or `--server`, a `service-url` in puppet-access.conf,
+/// or this host being a PE node with its agent certificate, key and the CA in
+/// Puppet's default places (the primary). `None`: the classifier layer does
+/// not apply on this host unless asked for with `--classifier`.
+pub fn classifier_configured(req: &Requested, host: &Host) -> Option<String> {
+    if req.classifier_url.is_some() {
+        return Some("--classifier-url".into());
+    }
+    if req.server.is_some() {
+        return Some("--server".into());
+    }
+    if let Some((_, p)) = client_tools_value(host, "puppet-access.conf", "service-url") {
+        return Some(format!("service-url in {}", p.display()));
+    }
+    let name = host.certname();
+    let ca = host.ssldir.join("certs/ca.pem");
+    let c = host.ssldir.join(format!("certs/{name}.pem"));
+    let k = host.ssldir.join(format!("private_keys/{name}.pem"));
+    (ca.is_file() && c.is_file() && k.is_file())
+        .then(|| format!("agent certificate of {name} in {}", host.ssldir.display()))
+}
+
 /// Resolves the classifier/orchestrator URLs, CA, certificate and token.
 pub fn resolve(req: &Requested, host: &Host) -> Result<Connection, PeError> {
     if let Some(s) = &req.server {

@@ -17,6 +17,7 @@ pub mod classifier;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod orchestrator;
 
 pub use error::PeError;
 pub use http::{PeHttp, Secret};

@@ -206,6 +206,25 @@ pub fn run_clean<S: AsRef<str>>(scratch: &Path, args: &[S]) -> Out {
     }
 }
 
+/// Like [`run_clean`], with extra environment variables (e.g. PATH).
+pub fn run_env<S: AsRef<str>>(scratch: &Path, args: &[S], env: &[(&str, String)]) -> Out {
+    let home: PathBuf = scratch.join("home");
+    std::fs::create_dir_all(&home).expect("home");
+    let mut c = Command::new(env!("CARGO_BIN_EXE_pe-analytics"));
+    c.args(args.iter().map(|a| a.as_ref()))
+        .env("HOME", &home)
+        .env_remove("PE_RBAC_TOKEN");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let o = c.output().expect("run pe-analytics");
+    Out {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
 /// `args` followed by `more`.
 pub fn with<S: AsRef<str>>(args: &[&str], more: &[S]) -> Vec<String> {
     args.iter()
