@@ -218,8 +218,10 @@ fn classifier_rows(a: &StatusArgs, rows: &mut Vec<StatusRow>) {
         return;
     };
     for t in &targets {
+        // PE documents classification as a POST (facts optional); it
+        // changes nothing, so it is safe to repeat.
         let url = format!("{}/v1/classified/nodes/{t}", rep.url);
-        match http.get(&url) {
+        match http.post(&url, Some(&serde_json::json!({})), true) {
             Ok(ans) => {
                 let (v, from) = effective(&ans.body);
                 rows.push(row(
