@@ -15,6 +15,7 @@ mod lexer;
 mod parser;
 mod path;
 pub mod render_json;
+mod resolve_guard;
 pub mod semantic;
 mod token;
 mod tree;

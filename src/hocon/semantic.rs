@@ -45,6 +45,8 @@ pub fn resolve(text: &str, syntax: Syntax) -> Result<Value, String> {
 pub fn resolve_document(doc: &Document) -> Result<Value, String> {
     let text = doc.render_with_includes_replaced(INCLUDE_FIELD);
     let mut value = guarded(move || {
+        let tokens = hocon::tokenize(&text).map_err(|e| sanitized(&e))?;
+        super::resolve_guard::precheck_tokens(&tokens, false)?;
         let opts = hocon::ParseOptions::defaults().with_origin_description("pe.conf".into());
         let config = hocon::parse_string_with_options(&text, opts).map_err(|e| sanitized(&e))?;
         config.deserialize::<Value>().map_err(|e| sanitized(&e))
@@ -83,6 +85,10 @@ fn strip_include_marks(value: &mut Value) {
 pub fn resolve_file(path: &std::path::Path) -> Result<Value, String> {
     let path = path.to_path_buf();
     guarded(move || {
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let tokens = hocon::tokenize(&text).map_err(|e| sanitized(&e))?;
+        super::resolve_guard::precheck_tokens(&tokens, true)?;
         let opts = hocon::ParseOptions::defaults();
         let config = hocon::parse_file_with_options(&path, opts).map_err(|e| sanitized(&e))?;
         config.deserialize::<Value>().map_err(|e| sanitized(&e))
@@ -347,6 +353,22 @@ mod tests {
             sanitized(&"reserved character '+' in \"S3CRET+x\" (quote it)"),
             "reserved character '+' in \"<redacted>\" (quote it)"
         );
+    }
+
+    #[test]
+    fn inputs_that_would_overflow_the_resolver_are_refused() {
+        for text in [
+            "d { y = ${d}, y { a : 0 } }\nd { b : 1 }\n",
+            "d{b=${d.y}}\nd.y+=${a}\n",
+            "\"a\"{a=${a.b}}\na.b=${a.b}\n",
+        ] {
+            assert!(resolve(text, Syntax::Conf).is_err(), "{text}");
+        }
+        let chain: String = (0..5000)
+            .map(|i| format!("a{i}: ${{a{}}}\n", i + 1))
+            .collect::<String>()
+            + "a5000: 1\n";
+        assert!(resolve(&chain, Syntax::Conf).is_err());
     }
 
     #[test]
