@@ -263,7 +263,19 @@ impl Editor<'_> {
         if reads_back {
             return tokens;
         }
-        let quoted = serde_json::to_string(&desired.elements[0]).expect("strings serialize");
+        // JSON escaping, plus the C1 controls and DEL, which HOCON also
+        // refuses raw inside quotes.
+        let quoted: String = serde_json::to_string(&desired.elements[0])
+            .expect("strings serialize")
+            .chars()
+            .map(|c| {
+                if c.is_control() {
+                    format!("\\u{:04x}", c as u32)
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect();
         vec![self.new_token(TokenKind::QuotedString, &quoted)]
     }
 
@@ -407,8 +419,16 @@ impl Editor<'_> {
                     .iter()
                     .rposition(|c| matches!(c, Node::Field(_)))
                     .filter(|&f| children[f..].iter().any(|c| c.is_token(TokenKind::Comment)));
-                match comment_after {
-                    Some(f) => children.insert(f + 2, field),
+                // Right after the comma that follows that field (blanks may
+                // stand between them).
+                let after_comma = comment_after.and_then(|f| {
+                    children[f + 1..]
+                        .iter()
+                        .position(|c| c.is_token(TokenKind::Comma))
+                        .map(|p| f + 1 + p + 1)
+                });
+                match after_comma {
+                    Some(at) => children.insert(at, field),
                     None => children.push(field),
                 }
             } else {
