@@ -102,7 +102,7 @@ JAVA
         if cmp -s "$WORK/java-$size.out" "$WORK/rust-$size.out"; then
             echo "      output identical to pe-analytics"
         else
-            echo "      OUTPUT DIFFERS from pe-analytics:"; diff "$WORK/rust-$size.out" "$WORK/java-$size.out" | head -10 | sed 's/^/      /'
+            echo "      OUTPUT DIFFERS from pe-analytics:"; { diff "$WORK/rust-$size.out" "$WORK/java-$size.out" || true; } | head -6 | sed 's/^/      /'
         fi
     done
 else
@@ -123,12 +123,12 @@ if [[ -z ${SKIP_RUBY:-} ]] && command -v ruby >/dev/null && [[ -r $ORACLE ]]; th
         if cmp -s "$WORK/ruby-$size.out" "$WORK/rust-$size.out"; then
             echo "      output identical to pe-analytics"
         else
-            echo "      OUTPUT DIFFERS from pe-analytics:"; diff "$WORK/rust-$size.out" "$WORK/ruby-$size.out" | head -10 | sed 's/^/      /'
+            echo "      OUTPUT DIFFERS from pe-analytics:"; { diff "$WORK/rust-$size.out" "$WORK/ruby-$size.out" || true; } | head -6 | sed 's/^/      /'
         fi
     done
 fi
 
-ratio() { echo "scale=1; $1 / $2" | bc -l; }
+ratio() { printf "%.1f" "$(echo "scale=3; $1 / $2" | bc -l)"; }
 echo "== ratios (other tool's time / pe-analytics's best time; >1 means pe-analytics is faster)"
 printf '   %-44s %10s %10s\n' "" "1 MB" "10 MB"
 printf '   %-44s %9.3fs %9.3fs\n' "pe-analytics (measured here)" "${T[rust1]}" "${T[rust10]}"
@@ -141,4 +141,4 @@ if [[ $HAVE_JAVA == 1 ]]; then
     printf '   %-44s %10s %10s\n' "lightbend config, measured here" "$(ratio "${T[java1]}" "${T[rust1]}")x" "$(ratio "${T[java10]}" "${T[rust10]}")x"
 fi
 printf '   %-44s %10s %10s\n' "lightbend config, issue's figures (0.87/3.5 s)" "$(ratio 0.87 "${T[rust1]}")x" "$(ratio 3.5 "${T[rust10]}")x"
-printf '   %-44s %10s\n' "pe-analytics 10 MB / 1 MB" "$(echo "scale=2; ${T[rust10]} / ${T[rust1]}" | bc -l)x"
+printf '   %-44s %10s\n' "pe-analytics 10 MB / 1 MB" "$(printf "%.2f" "$(echo "scale=4; ${T[rust10]} / ${T[rust1]}" | bc -l)")x"

@@ -4,10 +4,13 @@
 //! mutations are not wasted. Nothing may panic either way.
 #![no_main]
 
+mod altstack;
+
 use libfuzzer_sys::fuzz_target;
 use pe_analytics::hocon::{Document, EditRules, Syntax};
 
 fuzz_target!(|data: &[u8]| {
+    altstack::install();
     let text = String::from_utf8_lossy(data);
     let text: &str = &text;
 
