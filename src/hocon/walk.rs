@@ -53,20 +53,15 @@ pub struct IncludeInfo {
 impl Document {
     /// Every field, in document order, with nested fields after their parent.
     pub fn fields(&self) -> Vec<FieldInfo> {
-        let mut walker = Walker {
-            buf: &self.buf,
-            offset: if self.bom { '\u{FEFF}'.len_utf8() } else { 0 },
-            fields: Vec::new(),
-            includes: Vec::new(),
-        };
-        for node in &self.root {
-            walker.node(node, &[], false);
-        }
-        walker.fields
+        self.walk().fields
     }
 
     /// Every include statement, in document order.
     pub fn includes(&self) -> Vec<IncludeInfo> {
+        self.walk().includes
+    }
+
+    fn walk(&self) -> Walker<'_> {
         let mut walker = Walker {
             buf: &self.buf,
             offset: if self.bom { '\u{FEFF}'.len_utf8() } else { 0 },
@@ -76,7 +71,7 @@ impl Document {
         for node in &self.root {
             walker.node(node, &[], false);
         }
-        walker.includes
+        walker
     }
 }
 
