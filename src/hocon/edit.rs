@@ -361,7 +361,11 @@ impl Editor<'_> {
             let mut i = children.len() as isize - 1;
             while i >= 0 {
                 let iu = i as usize;
-                if (json || same_line) && matches!(children[iu], Node::Field(_)) {
+                // Improved: an include ends a member too (`include "a"` then
+                // the new field needs the comma as well).
+                let member = matches!(children[iu], Node::Field(_))
+                    || (self.improved() && matches!(children[iu], Node::Include(_)));
+                if (json || same_line) && member {
                     // Improved: `a: 1 ,` already has its comma after a
                     // blank; ruby-hocon adds a second one (`a: 1, ,`).
                     let next = if self.improved() {
@@ -417,7 +421,7 @@ impl Editor<'_> {
                 // Put it right after the last field's comma instead.
                 let comment_after = children
                     .iter()
-                    .rposition(|c| matches!(c, Node::Field(_)))
+                    .rposition(|c| matches!(c, Node::Field(_) | Node::Include(_)))
                     .filter(|&f| children[f..].iter().any(|c| c.is_token(TokenKind::Comment)));
                 // Right after the comma that follows that field (blanks may
                 // stand between them).
