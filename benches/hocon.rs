@@ -35,6 +35,11 @@
 //! `RawVec::finish_grow` (Vec doubling, mostly the root object's children)
 //! 16% and malloc/free about 20% across all of it.
 
+/// The allocator the `pe-analytics` binary uses (src/main.rs), so the figures
+/// are the tool's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{black_box, criterion_group, BenchmarkId, Criterion, Throughput};
 use pe_analytics::hocon::Document;
 use std::time::Duration;

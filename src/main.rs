@@ -1,5 +1,11 @@
 //! The `pe-analytics` command; everything it does lives in the library.
 
+/// mimalloc instead of the system allocator: the HOCON tree is many small
+/// nodes, and glibc's malloc/free were a fifth of the time of an edit on a
+/// large pe.conf (benches/hocon.rs).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     std::process::exit(pe_analytics::cli::run(std::env::args_os()));
 }

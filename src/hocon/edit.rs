@@ -6,7 +6,7 @@
 //! [`EditRules::Improved`] (the default) a few of its outputs are mended; each
 //! mend is marked `Improved:` below and listed in the README.
 
-use super::path::{key_elements, starts_with, PathExpr};
+use super::path::{key_elements, simple_key, starts_with, PathExpr};
 use super::token::{Syntax, Token, TokenKind};
 use super::tree::Node;
 
@@ -18,6 +18,18 @@ pub enum EditRules {
     Improved,
     /// Exactly what ruby-hocon 1.3.1 writes (for differential tests).
     Ruby,
+}
+
+/// How a field's key relates to an edited path (both as key elements).
+struct KeyRelation {
+    /// How many elements the key has.
+    len: usize,
+    /// The key is the path.
+    exact: bool,
+    /// The key is the path or lies below it (`a.b` under `a`).
+    key_under_desired: bool,
+    /// The path is the key or lies below it.
+    desired_under_key: bool,
 }
 
 pub(crate) struct Editor<'a> {
@@ -39,8 +51,30 @@ impl Editor<'_> {
         Token::new(kind, start, self.buf.len())
     }
 
-    fn key_of(&self, field: &Node) -> Vec<String> {
-        key_elements(field.field_path().unwrap_or(&[]), self.buf)
+    /// How a field's key relates to the path `desired`.
+    fn relation(&self, field: &Node, desired: &[String]) -> KeyRelation {
+        let tokens = field.field_path().unwrap_or(&[]);
+        match simple_key(tokens, self.buf) {
+            // One element, compared in place (no allocation).
+            Some(key) => {
+                let first_matches = desired.first().is_some_and(|d| d == key);
+                KeyRelation {
+                    len: 1,
+                    exact: first_matches && desired.len() == 1,
+                    key_under_desired: desired.is_empty() || (first_matches && desired.len() == 1),
+                    desired_under_key: first_matches,
+                }
+            }
+            None => {
+                let key = key_elements(tokens, self.buf);
+                KeyRelation {
+                    len: key.len(),
+                    exact: key == desired,
+                    key_under_desired: starts_with(&key, desired),
+                    desired_under_key: starts_with(desired, &key),
+                }
+            }
+        }
     }
 
     /// Whether a field sets `desired` or something below it.
@@ -49,13 +83,13 @@ impl Editor<'_> {
             if !matches!(node, Node::Field(_)) {
                 return false;
             }
-            let key = self.key_of(node);
-            if starts_with(&key, desired) {
+            let key = self.relation(node, desired);
+            if key.key_under_desired {
                 return true;
             }
-            if starts_with(desired, &key) {
+            if key.desired_under_key {
                 if let Some(Node::Object(inner)) = node.field_value() {
-                    return self.has_value(inner, &desired[key.len()..]);
+                    return self.has_value(inner, &desired[key.len..]);
                 }
             }
             false
@@ -64,14 +98,17 @@ impl Editor<'_> {
 
     /// Sets (`Some`) or removes (`None`) every field for `desired` in an
     /// object: the last one is replaced, earlier ones and longer paths under
-    /// it are deleted, and objects on the way are recursed into.
+    /// it are deleted, and objects on the way are recursed into. Returns
+    /// whether any field's key was on `desired`'s way or under it (when none
+    /// was, the caller knows without another scan that the path is unset).
     pub fn change_value_on_path(
         &mut self,
         children: &mut Vec<Node>,
         desired: &[String],
         value: Option<&Node>,
         braceless_root: bool,
-    ) {
+    ) -> bool {
+        let mut related = false;
         let mut seen_non_matching = false;
         let mut value_copy = value;
         let mut i = children.len();
@@ -86,9 +123,10 @@ impl Editor<'_> {
             if !matches!(children[i], Node::Field(_)) {
                 continue;
             }
-            let key = self.key_of(&children[i]);
-            let exact = key == desired;
-            if (value_copy.is_none() && exact) || (starts_with(&key, desired) && !exact) {
+            let key = self.relation(&children[i], desired);
+            related |= key.exact || key.key_under_desired || key.desired_under_key;
+            let exact = key.exact;
+            if (value_copy.is_none() && exact) || (key.key_under_desired && !exact) {
                 children.remove(i);
                 // The blanks and commas after it on its line go with it.
                 while i < children.len() {
@@ -119,9 +157,9 @@ impl Editor<'_> {
                 };
                 self.replace_value(&mut children[i], new_value);
                 value_copy = None;
-            } else if starts_with(desired, &key) {
+            } else if key.desired_under_key {
                 seen_non_matching = true;
-                let remaining = desired[key.len()..].to_vec();
+                let remaining = desired[key.len..].to_vec();
                 if let Some(Node::Object(inner)) = children[i].field_value_mut() {
                     let mut inner = std::mem::take(inner);
                     self.change_value_on_path(&mut inner, &remaining, value_copy, false);
@@ -137,6 +175,7 @@ impl Editor<'_> {
             }
         }
         self.tidy_removed(children, braceless_root);
+        related
     }
 
     /// Puts `new_value` in place of a field's value.
@@ -315,10 +354,10 @@ impl Editor<'_> {
                 if !matches!(children[i], Node::Field(_)) {
                     continue;
                 }
-                let key = self.key_of(&children[i]);
-                if starts_with(path, &key) {
+                let key = self.relation(&children[i], path);
+                if key.desired_under_key {
                     if let Some(Node::Object(inner)) = children[i].field_value_mut() {
-                        let remaining = desired.sub_path(key.len(), self.buf);
+                        let remaining = desired.sub_path(key.len, self.buf);
                         let mut inner = std::mem::take(inner);
                         self.add_value_on_path(&mut inner, &remaining, value);
                         if let Some(Node::Object(slot)) = children[i].field_value_mut() {

@@ -11,6 +11,59 @@ use super::token::{is_hocon_whitespace, Syntax, Token, TokenKind};
 /// Characters that end unquoted text (ruby-hocon's `NOT_IN_UNQUOTED_TEXT`).
 const NOT_IN_UNQUOTED_TEXT: &str = "$\"{}[]:=,+#`^?!@*&\\";
 const FIRST_NUMBER_CHARS: &str = "0123456789-";
+
+/// Bytes a quoted string's fast scan stops at: the quote, the backslash, C0
+/// controls and DEL, and 0xC2 (the first byte of the C1 controls in UTF-8).
+const STOPS_QUOTED_RUN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = true;
+        b += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table[0x7F] = true;
+    table[0xC2] = true;
+    table
+};
+
+/// How many bytes at the start of `bytes` a quoted string can skip without
+/// looking at them one by one (none is in [`STOPS_QUOTED_RUN`]). Checks 16
+/// bytes at a time with a branch-free test the compiler vectorizes.
+fn quiet_run(bytes: &[u8]) -> usize {
+    let stops = |b: u8| (b == b'"') | (b == b'\\') | (b < 0x20) | (b == 0x7F) | (b == 0xC2);
+    let mut n = 0;
+    for chunk in bytes.chunks_exact(16) {
+        if chunk.iter().fold(false, |any, &b| any | stops(b)) {
+            break;
+        }
+        n += 16;
+    }
+    n + bytes[n..]
+        .iter()
+        .position(|&b| STOPS_QUOTED_RUN[b as usize])
+        .unwrap_or(bytes.len() - n)
+}
+
+/// ASCII bytes that end unquoted text: [`NOT_IN_UNQUOTED_TEXT`] and ASCII
+/// whitespace (the lexer's hot loop looks bytes up here).
+const ENDS_UNQUOTED_TEXT: [bool; 128] = {
+    let mut table = [false; 128];
+    let reserved = NOT_IN_UNQUOTED_TEXT.as_bytes();
+    let mut i = 0;
+    while i < reserved.len() {
+        table[reserved[i] as usize] = true;
+        i += 1;
+    }
+    let blanks = [b' ', b'\t', b'\n', b'\r', 0x0B, 0x0C];
+    let mut i = 0;
+    while i < blanks.len() {
+        table[blanks[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
 const NUMBER_CHARS: &str = "0123456789eE+-.";
 
 /// The tokens of `buf[start..]` (spans are offsets into `buf`), always ending
@@ -103,11 +156,17 @@ impl Lexer<'_> {
 
     /// Skips whitespace other than line breaks.
     fn skip_blanks(&mut self) {
-        while let Some(c) = self.peek() {
-            if c == '\n' || !is_hocon_whitespace(c) || self.at_crlf() {
-                return;
+        let bytes = self.buf.as_bytes();
+        while let Some(&b) = bytes.get(self.pos) {
+            match b {
+                b' ' | b'\t' | 0x0B | 0x0C => self.pos += 1,
+                b'\r' if !self.at_crlf() => self.pos += 1,
+                0x80.. => match self.peek() {
+                    Some(c) if is_hocon_whitespace(c) => self.pos += c.len_utf8(),
+                    _ => return,
+                },
+                _ => return,
             }
-            self.pos += c.len_utf8();
         }
     }
 
@@ -131,10 +190,8 @@ impl Lexer<'_> {
         let Some(c) = self.peek() else {
             return Ok(Token::new(TokenKind::Eof, start, start));
         };
-        if self.at_comment() {
-            return Ok(self.comment());
-        }
         match c {
+            '#' | '/' if self.at_comment() => Ok(self.comment()),
             '\n' => single(self, TokenKind::Newline),
             '\r' => {
                 // Only reached at "\r\n": a lone '\r' is a blank.
@@ -172,35 +229,46 @@ impl Lexer<'_> {
 
     fn comment(&mut self) -> Token {
         let start = self.pos;
-        while let Some(c) = self.peek() {
-            if c == '\n' || self.at_crlf() {
-                break;
-            }
-            self.pos += c.len_utf8();
+        let rest = &self.buf.as_bytes()[start..];
+        let mut end = start + rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+        // A comment stops before "\r\n" (ruby-hocon: before "\n" only).
+        if self.crlf_newline
+            && end > start
+            && end < self.buf.len()
+            && self.buf.as_bytes()[end - 1] == b'\r'
+        {
+            end -= 1;
         }
-        Token::new(TokenKind::Comment, start, self.pos)
+        self.pos = end;
+        Token::new(TokenKind::Comment, start, end)
     }
 
     /// Unquoted text; `true`, `false` and `null` at its start are their own
     /// tokens, whatever follows them (as in ruby-hocon).
     fn unquoted_text(&mut self) -> Token {
         let start = self.pos;
-        let mut chars = 0;
-        while let Some(c) = self.peek() {
-            if NOT_IN_UNQUOTED_TEXT.contains(c) || is_hocon_whitespace(c) || self.at_comment() {
-                break;
+        let bytes = self.buf.as_bytes();
+        while let Some(&b) = bytes.get(self.pos) {
+            if b < 0x80 {
+                if ENDS_UNQUOTED_TEXT[b as usize] || (b == b'/' && self.at_comment()) {
+                    break;
+                }
+                self.pos += 1;
+            } else {
+                match self.peek() {
+                    Some(c) if !is_hocon_whitespace(c) => self.pos += c.len_utf8(),
+                    _ => break,
+                }
             }
-            self.pos += c.len_utf8();
-            chars += 1;
-            let text = &self.buf[start..self.pos];
-            if chars == 4 && text == "true" {
-                return Token::new(TokenKind::Bool, start, self.pos);
-            }
-            if chars == 4 && text == "null" {
-                return Token::new(TokenKind::Null, start, self.pos);
-            }
-            if chars == 5 && text == "false" {
-                return Token::new(TokenKind::Bool, start, self.pos);
+            // The keywords are ASCII, so their length in bytes is their
+            // length in characters.
+            if matches!(self.pos - start, 4 | 5) {
+                match &bytes[start..self.pos] {
+                    b"true" => return Token::new(TokenKind::Bool, start, self.pos),
+                    b"null" => return Token::new(TokenKind::Null, start, self.pos),
+                    b"false" => return Token::new(TokenKind::Bool, start, self.pos),
+                    _ => {}
+                }
             }
         }
         Token::new(TokenKind::Unquoted, start, self.pos)
@@ -209,8 +277,8 @@ impl Lexer<'_> {
     fn number(&mut self) -> Result<Token, RawError> {
         let start = self.pos;
         self.pos += 1;
-        while let Some(c) = self.peek() {
-            if !NUMBER_CHARS.contains(c) {
+        while let Some(b) = self.buf.as_bytes().get(self.pos) {
+            if !NUMBER_CHARS.as_bytes().contains(b) {
                 break;
             }
             self.pos += 1;
@@ -232,7 +300,15 @@ impl Lexer<'_> {
         let start = self.pos;
         self.pos += 1;
         let mut empty = true;
+        let bytes = self.buf.as_bytes();
         loop {
+            // Fast path: skip bytes that need no attention (no quote, no
+            // backslash, no control character; C1 controls start with 0xC2).
+            let run = quiet_run(&bytes[self.pos..]);
+            if run > 0 {
+                self.pos += run;
+                empty = false;
+            }
             let at = self.pos;
             match self.bump() {
                 None => {
@@ -250,7 +326,7 @@ impl Lexer<'_> {
                     return Err(RawError::new(
                         at,
                         format!(
-                            "unescaped control character {} in a quoted string (use a backslash escape)",
+                            "unescaped {} in a quoted string (control characters need a backslash escape)",
                             describe_char(c)
                         ),
                     ))

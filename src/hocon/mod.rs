@@ -251,9 +251,10 @@ impl Document {
             rules,
             newline,
         };
-        editor.change_value_on_path(&mut children, &expr.elements, value.as_ref(), braceless);
+        let related =
+            editor.change_value_on_path(&mut children, &expr.elements, value.as_ref(), braceless);
         if let Some(value) = value {
-            if !editor.has_value(&children, &expr.elements) {
+            if !related || !editor.has_value(&children, &expr.elements) {
                 editor.add_value_on_path(&mut children, expr, value);
             }
         }
@@ -264,6 +265,9 @@ impl Document {
 
 /// `\r\n` when most line breaks in `text` are CRLF, else `\n`.
 fn line_ending(text: &str) -> &'static str {
+    if !text.as_bytes().contains(&b'\r') {
+        return "\n";
+    }
     let crlf = text.matches("\r\n").count();
     let lf = text.matches('\n').count() - crlf;
     if crlf > lf {

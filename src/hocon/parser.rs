@@ -6,7 +6,7 @@
 //! drops it, so its render of `file("x")` loses the parenthesis).
 
 use super::error::RawError;
-use super::path::{parse_path_tokens, PathExpr};
+use super::path::{parse_path_tokens, simple_key, PathExpr};
 use super::token::{is_hocon_whitespace, Syntax, Token, TokenKind};
 use super::tree::Node;
 
@@ -78,6 +78,8 @@ struct Parser<'b> {
     problem: Option<RawError>,
     /// How deep the current value is nested (objects, arrays, dotted keys).
     depth: usize,
+    /// Whether the first (outermost) object has been started.
+    root_seen: bool,
 }
 
 /// The deepest nesting accepted: objects, arrays and dotted-key elements
@@ -101,6 +103,7 @@ impl<'b> Parser<'b> {
             syntax,
             problem,
             depth: 0,
+            root_seen: false,
         }
     }
 
@@ -221,14 +224,37 @@ impl<'b> Parser<'b> {
         let mut values: Vec<Node> = Vec::new();
         let mut value_count = 0;
         let mut t = self.next_token_collecting_whitespace(nodes)?;
+        // Fast path: one value, then something that cannot continue it (the
+        // common case) needs no list of candidates.
+        if starts_value(t) {
+            let value = self.value(t)?;
+            let next = self.next_token()?;
+            if next.is_whitespace() {
+                let after = self.next_token()?;
+                if !starts_value(after) {
+                    self.put_back(after);
+                    self.put_back(next);
+                    return Ok(Some(value));
+                }
+                values.push(value);
+                values.push(Node::Token(next));
+                t = after;
+            } else if !starts_value(next) {
+                self.put_back(next);
+                return Ok(Some(value));
+            } else {
+                values.push(value);
+                t = next;
+            }
+            value_count = 1;
+        }
         loop {
             if t.is_whitespace() {
                 values.push(Node::Token(t));
                 t = self.next_token()?;
                 continue;
             }
-            if t.is_simple_value() || matches!(t.kind, TokenKind::OpenCurly | TokenKind::OpenSquare)
-            {
+            if starts_value(t) {
                 let v = self.value(t)?;
                 value_count += 1;
                 values.push(v);
@@ -309,17 +335,30 @@ impl<'b> Parser<'b> {
             if first.kind != TokenKind::QuotedString {
                 return Err(self.unexpected(first, "'}' or a quoted field name"));
             }
-            let expr = parse_path_tokens(&[first], self.buf, self.syntax)?;
-            return Ok(Node::Path(expr.tokens));
+            // A quoted string is one element whatever it holds.
+            return Ok(Node::Path(vec![first]));
         }
-        let mut expression = Vec::new();
-        let mut t = first;
+        if !(first.is_value() || first.kind == TokenKind::Unquoted) {
+            return Err(self.unexpected(first, "'}' or a field name"));
+        }
+        let second = self.next_token()?;
+        if !(second.is_value() || second.kind == TokenKind::Unquoted)
+            && simple_key(&[first], self.buf).is_some()
+        {
+            // The common case, one token naming one key: nothing to split or
+            // check, so skip building the path's elements.
+            self.put_back(second);
+            let kind = match first.kind {
+                TokenKind::QuotedString => TokenKind::QuotedString,
+                _ => TokenKind::Unquoted,
+            };
+            return Ok(Node::Path(vec![Token { kind, ..first }]));
+        }
+        let mut expression = vec![first];
+        let mut t = second;
         while t.is_value() || t.kind == TokenKind::Unquoted {
             expression.push(t);
             t = self.next_token()?;
-        }
-        if expression.is_empty() {
-            return Err(self.unexpected(t, "'}' or a field name"));
         }
         self.put_back(t);
         let PathExpr { tokens, .. } = parse_path_tokens(&expression, self.buf, self.syntax)?;
@@ -423,7 +462,15 @@ impl<'b> Parser<'b> {
 
     /// An object's members, after its `{` (or at the start of a braceless root).
     fn object(&mut self, open_curly: Option<Token>) -> Result<Node, RawError> {
-        let mut nodes = Vec::new();
+        // The root object holds most of a pe.conf's nodes: size it from the
+        // tokens left instead of doubling it (and copying it) ~20 times.
+        let mut nodes = if self.root_seen {
+            // Braces, blanks, line breaks and commas around a few fields.
+            Vec::with_capacity(16)
+        } else {
+            self.root_seen = true;
+            Vec::with_capacity(self.rest.len() / 2 + 8)
+        };
         let mut after_comma = false;
         let had_open_curly = open_curly.is_some();
         if let Some(open) = open_curly {
@@ -450,7 +497,9 @@ impl<'b> Parser<'b> {
                 let include = self.include(vec![Node::Token(t)])?;
                 nodes.push(include);
             } else {
-                let mut field = Vec::new();
+                // Key, blank, separator, blank, value: room for the usual
+                // shape up front.
+                let mut field = Vec::with_capacity(5);
                 let path = self.key(t)?;
                 // Each dotted element is one more level of nesting.
                 let periods = match &path {
@@ -514,7 +563,8 @@ impl<'b> Parser<'b> {
     }
 
     fn array(&mut self, open: Token) -> Result<Node, RawError> {
-        let mut nodes = vec![Node::Token(open)];
+        let mut nodes = Vec::with_capacity(16);
+        nodes.push(Node::Token(open));
         match self.consolidate_values(&mut nodes)? {
             Some(v) => nodes.push(v),
             None => {
@@ -594,4 +644,9 @@ impl<'b> Parser<'b> {
             Ok(children)
         }
     }
+}
+
+/// Whether a value (or a concatenation's next part) can start with `t`.
+fn starts_value(t: Token) -> bool {
+    t.is_simple_value() || matches!(t.kind, TokenKind::OpenCurly | TokenKind::OpenSquare)
 }

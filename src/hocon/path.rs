@@ -107,6 +107,38 @@ pub fn parse_path_tokens(
     })
 }
 
+/// The one key a field's path names, when it is spelled as a single token
+/// that needs no decoding: a quoted string without escapes (not
+/// triple-quoted), or unquoted text without a period. Nearly every key of a
+/// real pe.conf is one of these; it lets the parser and the editor compare
+/// keys as slices of the document instead of building owned copies (which
+/// was a third of the time of an edit on a large document).
+pub fn simple_key<'a>(tokens: &[Token], buf: &'a str) -> Option<&'a str> {
+    let [t] = tokens else {
+        return None;
+    };
+    let text = t.text(buf);
+    match t.kind {
+        TokenKind::QuotedString
+            if text.len() >= 2 && !text.starts_with("\"\"\"") && !has_byte(text, b'\\') =>
+        {
+            Some(&text[1..text.len() - 1])
+        }
+        TokenKind::Unquoted | TokenKind::Number | TokenKind::Bool | TokenKind::Null
+            if !text.is_empty() && !has_byte(text, b'.') =>
+        {
+            Some(text)
+        }
+        _ => None,
+    }
+}
+
+/// Whether `text` holds `byte`. Keys are short: a branch-free scan (which
+/// the compiler vectorizes) beats `memchr`'s set-up cost here.
+fn has_byte(text: &str, byte: u8) -> bool {
+    text.bytes().fold(false, |found, b| found | (b == byte))
+}
+
 /// The key names of a field's path tokens (already split by the parser).
 pub fn key_elements(tokens: &[Token], buf: &str) -> Vec<String> {
     let mut elements = vec![Element::default()];

@@ -74,14 +74,9 @@ impl Node {
 
     /// Appends this node's text to `out`.
     pub fn render_into(&self, buf: &str, out: &mut String) {
-        match self {
-            Node::Token(t) | Node::Simple(t) => out.push_str(t.text(buf)),
-            Node::Path(tokens) => tokens.iter().for_each(|t| out.push_str(t.text(buf))),
-            _ => self
-                .children()
-                .iter()
-                .for_each(|child| child.render_into(buf, out)),
-        }
+        let mut w = SpanWriter::new(buf, out);
+        self.write(&mut w, None);
+        w.finish();
     }
 
     pub fn render(&self, buf: &str) -> String {
@@ -93,12 +88,20 @@ impl Node {
     /// Like [`Node::render_into`], with every include statement replaced by
     /// `include_text`.
     pub fn render_replacing_includes(&self, buf: &str, include_text: &str, out: &mut String) {
+        let mut w = SpanWriter::new(buf, out);
+        self.write(&mut w, Some(include_text));
+        w.finish();
+    }
+
+    fn write(&self, w: &mut SpanWriter, include_text: Option<&str>) {
         match self {
-            Node::Include(_) => out.push_str(include_text),
-            Node::Field(c) | Node::Object(c) | Node::Array(c) | Node::Concat(c) => c
+            Node::Token(t) | Node::Simple(t) => w.token(*t),
+            Node::Path(tokens) => tokens.iter().for_each(|t| w.token(*t)),
+            Node::Include(_) if include_text.is_some() => w.text(include_text.unwrap_or("")),
+            _ => self
+                .children()
                 .iter()
-                .for_each(|child| child.render_replacing_includes(buf, include_text, out)),
-            other => other.render_into(buf, out),
+                .for_each(|child| child.write(w, include_text)),
         }
     }
 
@@ -141,5 +144,48 @@ impl Node {
             }
             _ => None,
         })
+    }
+}
+
+/// Writes token texts to a string, copying each run of tokens that lie next
+/// to each other in the buffer with one copy. An unedited document is one
+/// run, so rendering it is close to a single `memcpy`, instead of one
+/// append per token.
+struct SpanWriter<'a> {
+    buf: &'a str,
+    out: &'a mut String,
+    /// The run not yet copied: `buf[start..end]`.
+    start: usize,
+    end: usize,
+}
+
+impl<'a> SpanWriter<'a> {
+    fn new(buf: &'a str, out: &'a mut String) -> Self {
+        SpanWriter {
+            buf,
+            out,
+            start: 0,
+            end: 0,
+        }
+    }
+
+    fn token(&mut self, t: Token) {
+        let (start, end) = (t.start as usize, t.end as usize);
+        if start != self.end {
+            self.finish();
+            self.start = start;
+        }
+        self.end = end;
+    }
+
+    fn text(&mut self, text: &str) {
+        self.finish();
+        self.out.push_str(text);
+    }
+
+    /// Copies the pending run.
+    fn finish(&mut self) {
+        self.out.push_str(&self.buf[self.start..self.end]);
+        self.start = self.end;
     }
 }
