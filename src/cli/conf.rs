@@ -161,7 +161,11 @@ fn edit_file(
     if changed {
         report.changes.push(shown_edit);
     }
-    report.diff = diff::unified(&path.display().to_string(), &planned.before, &planned.after);
+    // The diff is shown by --dry-run and carried by the JSON report; on a
+    // large file it costs as much as the edit, so only make it when used.
+    if write.dry_run || write.format == Format::Json {
+        report.diff = diff::unified(&path.display().to_string(), &planned.before, &planned.after);
+    }
     let shown = path.display();
     if write.stdout {
         return Ok((Exit::Ok, planned.after.render()));

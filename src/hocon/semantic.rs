@@ -132,8 +132,18 @@ pub fn verify_edit(
     path: &[String],
     change: Change,
 ) -> Result<(), SemanticError> {
-    let old = resolve(before, syntax).map_err(SemanticError::Unresolvable)?;
-    let new = resolve(after, syntax).map_err(SemanticError::EditedUnresolvable)?;
+    // The two resolutions are independent and most of an edit's time on a
+    // large file: run them side by side.
+    let (old, new) = std::thread::scope(|scope| {
+        let old = scope.spawn(|| resolve(before, syntax));
+        let new = resolve(after, syntax);
+        let old = old
+            .join()
+            .unwrap_or_else(|_| Err("the HOCON resolver failed on this document".into()));
+        (old, new)
+    });
+    let old = old.map_err(SemanticError::Unresolvable)?;
+    let new = new.map_err(SemanticError::EditedUnresolvable)?;
     let mut expected = old;
     let shown = path.join(".");
     match change {
