@@ -30,7 +30,9 @@ const STOPS_QUOTED_RUN: [bool; 256] = {
 
 /// How many bytes at the start of `bytes` a quoted string can skip without
 /// looking at them one by one (none is in [`STOPS_QUOTED_RUN`]). Checks 16
-/// bytes at a time with a branch-free test the compiler vectorizes.
+/// bytes at a time with a branch-free test the compiler vectorizes (this
+/// measured faster than `memchr2` for the quote and backslash followed by a
+/// pass for control characters).
 fn quiet_run(bytes: &[u8]) -> usize {
     let stops = |b: u8| (b == b'"') | (b == b'\\') | (b < 0x20) | (b == 0x7F) | (b == 0xC2);
     let mut n = 0;
@@ -230,7 +232,7 @@ impl Lexer<'_> {
     fn comment(&mut self) -> Token {
         let start = self.pos;
         let rest = &self.buf.as_bytes()[start..];
-        let mut end = start + rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+        let mut end = start + memchr::memchr(b'\n', rest).unwrap_or(rest.len());
         // A comment stops before "\r\n" (ruby-hocon: before "\n" only).
         if self.crlf_newline
             && end > start

@@ -6,7 +6,7 @@
 //! drops it, so its render of `file("x")` loses the parenthesis).
 
 use super::error::RawError;
-use super::path::{parse_path_tokens, simple_key, PathExpr};
+use super::path::{has_byte, parse_path_tokens, PathExpr};
 use super::token::{is_hocon_whitespace, Syntax, Token, TokenKind};
 use super::tree::Node;
 
@@ -342,9 +342,11 @@ impl<'b> Parser<'b> {
             return Err(self.unexpected(first, "'}' or a field name"));
         }
         let second = self.next_token()?;
-        if !(second.is_value() || second.kind == TokenKind::Unquoted)
-            && simple_key(&[first], self.buf).is_some()
-        {
+        // One quoted string is one element whatever it holds; unquoted text
+        // is, unless a period splits it.
+        let one_element =
+            first.kind == TokenKind::QuotedString || !has_byte(self.text(first), b'.');
+        if !(second.is_value() || second.kind == TokenKind::Unquoted) && one_element {
             // The common case, one token naming one key: nothing to split or
             // check, so skip building the path's elements.
             self.put_back(second);
