@@ -51,24 +51,29 @@ impl HoconError {
 
 /// An error found while reading some text, located by byte offset; turned into
 /// a [`HoconError`] by whoever knows what the text was (document, path, value).
+///
+/// The message is boxed so that `Result<Token, RawError>`, which the parser
+/// passes around for every token, stays two words wide (returned in
+/// registers) instead of going through memory.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RawError {
     pub offset: usize,
-    pub msg: String,
+    #[allow(clippy::box_collection)] // on purpose: see above
+    pub msg: Box<String>,
 }
 
 impl RawError {
     pub fn new(offset: usize, msg: impl Into<String>) -> Self {
         RawError {
             offset,
-            msg: msg.into(),
+            msg: Box::new(msg.into()),
         }
     }
 
     pub fn into_syntax(self, text: &str) -> HoconError {
         HoconError::Syntax {
             at: Location::of_offset(text, self.offset),
-            msg: self.msg,
+            msg: *self.msg,
         }
     }
 }

@@ -133,14 +133,14 @@ impl Document {
         let (tokens, problem) = lexer::tokenize(&self.buf, start, syntax);
         if let Some(p) = problem {
             self.buf.truncate(start);
-            return Err(bad(p.msg));
+            return Err(bad(*p.msg));
         }
         let result = path::parse_path_tokens(&tokens, &mut self.buf, syntax);
         match result {
             Ok(expr) => Ok(expr),
             Err(e) => {
                 self.buf.truncate(start);
-                Err(bad(e.msg))
+                Err(bad(*e.msg))
             }
         }
     }

@@ -98,10 +98,16 @@ impl Node {
             Node::Token(t) | Node::Simple(t) => w.token(*t),
             Node::Path(tokens) => tokens.iter().for_each(|t| w.token(*t)),
             Node::Include(_) if include_text.is_some() => w.text(include_text.unwrap_or("")),
-            _ => self
-                .children()
-                .iter()
-                .for_each(|child| child.write(w, include_text)),
+            _ => {
+                // Most children are lone tokens: write those here rather
+                // than through a call each.
+                for child in self.children() {
+                    match child {
+                        Node::Token(t) | Node::Simple(t) => w.token(*t),
+                        other => other.write(w, include_text),
+                    }
+                }
+            }
         }
     }
 
@@ -169,6 +175,7 @@ impl<'a> SpanWriter<'a> {
         }
     }
 
+    #[inline(always)]
     fn token(&mut self, t: Token) {
         let (start, end) = (t.start as usize, t.end as usize);
         if start != self.end {
