@@ -1,7 +1,6 @@
 //! `pe-analytics conf get|set|unset`, end to end through the built binary on
 //! real files.
 
-use assert_cmd::Command;
 use pe_analytics::hocon::{Document, EditRules, Syntax};
 use pe_analytics::peconf::plan::{self, Edit};
 use serde_json::Value;
@@ -11,23 +10,8 @@ use std::path::{Path, PathBuf};
 
 const KEY: &str = "puppet_enterprise::send_analytics_data";
 
-fn bin() -> Command {
-    Command::cargo_bin("pe-analytics").unwrap()
-}
-
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/pe.conf")
-        .join(name)
-}
-
-/// A copy of a fixture in a fresh directory.
-fn copy_fixture(name: &str) -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("pe.conf");
-    fs::copy(fixture(name), &path).unwrap();
-    (dir, path)
-}
+mod support;
+use support::fixtures::{bin, copy_fixture, fixture};
 
 fn write_temp(text: &str, file_name: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();

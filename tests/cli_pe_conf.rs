@@ -1,7 +1,6 @@
 //! `opt-out`, `opt-in` and `check` on pe.conf, end to end through the built
 //! binary on copies of the bundled fixtures.
 
-use assert_cmd::Command;
 use pe_analytics::hocon::semantic::resolve;
 use pe_analytics::hocon::Syntax;
 use serde_json::{json, Value};
@@ -10,22 +9,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-fn bin() -> Command {
-    Command::cargo_bin("pe-analytics").unwrap()
-}
-
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/pe.conf")
-        .join(name)
-}
-
-fn copy_fixture(name: &str) -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("pe.conf");
-    fs::copy(fixture(name), &path).unwrap();
-    (dir, path)
-}
+mod support;
+use support::fixtures::{bin, copy_fixture, fixture};
 
 fn run(args: &[&str], path: &Path) -> Output {
     bin()
