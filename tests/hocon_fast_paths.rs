@@ -137,3 +137,36 @@ fn unquoted_text_splits_keywords_only_at_its_start() {
     let field = &doc.fields()[0];
     assert_eq!(&doc.render()[field.value_span.0..field.value_span.1], "a");
 }
+
+/// Fuzzer (edit target, 2026-11-29): `set` on a path of ~130 elements wrote
+/// nested objects deeper than the parser's 128-level limit, so the result
+/// did not parse back. Such an edit is now refused and changes nothing.
+#[test]
+fn a_set_that_would_nest_past_the_depth_limit_is_refused() {
+    let text = "{\n  \"x\": 1\n}\n";
+    let deep = vec!["a"; 130].join(".");
+    let mut doc = Document::parse(text).unwrap();
+    let err = doc.set(&deep, "1").unwrap_err().to_string();
+    assert!(err.contains("deeper than 128"), "{err}");
+    assert_eq!(doc.render(), text);
+    let deep_value = format!("{}{}", "[".repeat(120), "]".repeat(120));
+    let err = doc.set(&vec!["a"; 10].join("."), &deep_value).unwrap_err();
+    assert!(err.to_string().contains("deeper than 128"), "{err}");
+    assert_eq!(doc.render(), text);
+
+    // Dotted keys inside the value count as the parser counts them.
+    let dotted_value = format!("{{{}: 1}}", vec!["k"; 127].join("."));
+    let err = doc.set("a.b", &dotted_value).unwrap_err();
+    assert!(err.to_string().contains("deeper than 128"), "{err}");
+    doc.set("a", &format!("{{{}: 1}}", vec!["k"; 100].join(".")))
+        .unwrap();
+    doc.remove("a").unwrap();
+    assert_eq!(doc.render(), text);
+
+    // Deep but within the limit: written, and it parses back.
+    let ok = vec!["a"; 100].join(".");
+    doc.set(&ok, "[[1]]").unwrap();
+    let out = doc.render();
+    let again = Document::parse(&out).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(again.render(), out);
+}

@@ -226,6 +226,18 @@ impl Document {
     pub fn set(&mut self, path: &str, value: &str) -> Result<(), HoconError> {
         let expr = self.parse_path(path, self.syntax)?;
         let value = self.parse_value(value)?;
+        // One level per path element at most (a new object or a dotted
+        // key), plus the value's own: the result must stay within what the
+        // parser reads back.
+        if expr.elements.len() + value.nesting(&self.buf) > parser::MAX_DEPTH {
+            return Err(HoconError::BadPath {
+                path: path.to_string(),
+                msg: format!(
+                    "with its value, this key would nest deeper than {} levels (objects, arrays and dotted keys)",
+                    parser::MAX_DEPTH
+                ),
+            });
+        }
         self.edit(&expr, Some(value))
     }
 

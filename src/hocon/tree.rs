@@ -111,6 +111,31 @@ impl Node {
         }
     }
 
+    /// How many levels this node nests, counted as the parser counts them
+    /// against its depth limit: objects, arrays and the periods of dotted
+    /// keys.
+    pub fn nesting(&self, buf: &str) -> usize {
+        let inner = self
+            .children()
+            .iter()
+            .map(|c| c.nesting(buf))
+            .max()
+            .unwrap_or(0);
+        match self {
+            Node::Object(_) | Node::Array(_) => 1 + inner,
+            Node::Field(_) => {
+                let periods = self.field_path().map_or(0, |tokens| {
+                    tokens
+                        .iter()
+                        .filter(|t| t.kind == TokenKind::Unquoted && t.text(buf) == ".")
+                        .count()
+                });
+                periods + inner
+            }
+            _ => inner,
+        }
+    }
+
     /// The field's key tokens.
     pub fn field_path(&self) -> Option<&[Token]> {
         match self {
