@@ -144,27 +144,27 @@ fn unquoted_text_splits_keywords_only_at_its_start() {
 #[test]
 fn a_set_that_would_nest_past_the_depth_limit_is_refused() {
     let text = "{\n  \"x\": 1\n}\n";
-    let deep = vec!["a"; 130].join(".");
+    let deep = ["a"; 130].join(".");
     let mut doc = Document::parse(text).unwrap();
     let err = doc.set(&deep, "1").unwrap_err().to_string();
     assert!(err.contains("deeper than 128"), "{err}");
     assert_eq!(doc.render(), text);
     let deep_value = format!("{}{}", "[".repeat(120), "]".repeat(120));
-    let err = doc.set(&vec!["a"; 10].join("."), &deep_value).unwrap_err();
+    let err = doc.set(&["a"; 10].join("."), &deep_value).unwrap_err();
     assert!(err.to_string().contains("deeper than 128"), "{err}");
     assert_eq!(doc.render(), text);
 
     // Dotted keys inside the value count as the parser counts them.
-    let dotted_value = format!("{{{}: 1}}", vec!["k"; 127].join("."));
+    let dotted_value = format!("{{{}: 1}}", ["k"; 127].join("."));
     let err = doc.set("a.b", &dotted_value).unwrap_err();
     assert!(err.to_string().contains("deeper than 128"), "{err}");
-    doc.set("a", &format!("{{{}: 1}}", vec!["k"; 100].join(".")))
+    doc.set("a", &format!("{{{}: 1}}", ["k"; 100].join(".")))
         .unwrap();
     doc.remove("a").unwrap();
     assert_eq!(doc.render(), text);
 
     // Deep but within the limit: written, and it parses back.
-    let ok = vec!["a"; 100].join(".");
+    let ok = ["a"; 100].join(".");
     doc.set(&ok, "[[1]]").unwrap();
     let out = doc.render();
     let again = Document::parse(&out).unwrap_or_else(|e| panic!("{e}"));
