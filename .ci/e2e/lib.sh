@@ -30,6 +30,7 @@
 #   e2e_last_run NAME              epoch of the node's last run (from last_run_summary)
 #   e2e_cleanup                    stop everything started (the EXIT trap calls it)
 #   e2e_track PID                  add a process to what the cleanup stops
+#   e2e_check_ports PORT…          fail when a port is already taken
 #
 # Variables (override in the environment before e2e_init):
 #   E2E_ROOT (/tmp/pe-e2e)          everything: config, logs, nodes, pe-sim state
@@ -76,6 +77,16 @@ e2e_init() {
 }
 
 e2e_track() { E2E_PIDS+=("$1"); }
+
+# e2e_check_ports PORT...: fail early when another process (another stack) listens there.
+e2e_check_ports() {
+  local p
+  for p in "$@"; do
+    if ss -Hltn "sport = :$p" 2>/dev/null | grep -q .; then
+      e2e_die "port $p is already in use on this machine: set PUPPET_PORT / SIM_PORT / SIM_ORCH_PORT / PDB_PORT / PDB_HTTP_PORT / PG_PORT"
+    fi
+  done
+}
 
 # Stop one process by PID: TERM, wait up to 20 s, then KILL.
 e2e_kill() {

@@ -90,6 +90,7 @@ deploys() {
 }
 
 # ---- set-up ----------------------------------------------------------------------------
+e2e_check_ports "$PUPPET_PORT" "$SIM_PORT" "$SIM_ORCH_PORT"
 e2e_install
 if [ "${E2E_NO_BUILD:-0}" != 1 ]; then
   T=$(e2e_ts)
