@@ -888,3 +888,140 @@ fn sigterm_exits_cleanly() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+#[test]
+fn agent_command_runs_a_program_per_node_and_maps_its_exit_code() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    // A stand-in for `puppet agent -t`: exit 2 (changes) on the primary; on the console,
+    // container Facter noise, a real error in colour, and exit 1.
+    let agent = dir.path().join("fake-agent");
+    let calls = dir.path().join("calls");
+    std::fs::write(
+        &agent,
+        format!(
+            "#!/bin/sh\necho \"$1 job=$PE_SIM_JOB env=$PE_SIM_ENVIRONMENT noop=$PE_SIM_NOOP\" >> '{}'\n\
+             case \"$1\" in\n\
+             primary.example.test) echo 'Notice: Applied catalog'; exit 2;;\n\
+             *) echo 'Error: Facter: Permission denied @ rb_sysopen - /proc/1/environ' >&2\n\
+                printf '\\033[1;31mError: Could not retrieve catalog from remote server: boom\\033[0m\\n' >&2\n\
+                exit 1;;\n\
+             esac\n",
+            calls.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&agent, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let state = dir.path().join("state");
+    let sim = Sim::start_in(
+        &state,
+        &[
+            "--split",
+            "--job-duration-ms",
+            "100",
+            "--agent-command",
+            agent.to_str().unwrap(),
+        ],
+    );
+    let name = sim.deploy(&["primary.example.test", "console.example.test"]);
+    let (job, _) = sim.wait_job(&name, &["finished", "failed", "stopped"]);
+    assert_eq!(job["state"], "failed", "{job}");
+    let (_, nodes) = sim.get(&sim.orch(&format!("/jobs/{name}/nodes")));
+    let node = |n: &str| {
+        nodes["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["name"] == n)
+            .unwrap()
+            .clone()
+    };
+    let p = node("primary.example.test");
+    assert_eq!(p["state"], "finished", "{p}");
+    assert_eq!(p["result"]["status"], "changed", "{p}");
+    let c = node("console.example.test");
+    assert_eq!(c["state"], "failed", "{c}");
+    assert_eq!(
+        c["details"]["message"],
+        "Error: Could not retrieve catalog from remote server: boom (puppet agent exited with status 1)",
+        "{c}"
+    );
+    let log = std::fs::read_to_string(calls).unwrap();
+    assert_eq!(
+        log,
+        format!(
+            "primary.example.test job={name} env=production noop=0\n\
+             console.example.test job={name} env=production noop=0\n"
+        )
+    );
+    assert!(state
+        .join("agent-runs")
+        .join(format!("{name}-console.example.test.log"))
+        .exists());
+}
+
+#[test]
+fn sigterm_stops_an_agent_run_in_progress() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let agent = dir.path().join("slow-agent");
+    let pid_file = dir.path().join("agent.pid");
+    std::fs::write(
+        &agent,
+        format!(
+            "#!/bin/sh\necho $$ > '{}'\nexec sleep 120\n",
+            pid_file.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&agent, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut sim = Sim::start_in(
+        &dir.path().join("state"),
+        &[
+            "--job-duration-ms",
+            "100",
+            "--agent-command",
+            agent.to_str().unwrap(),
+        ],
+    );
+    let name = sim.deploy(&["primary.example.test"]);
+    sim.wait_job(&name, &["running"]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::fs::read_to_string(&pid_file).map_or(true, |s| s.trim().is_empty()) {
+        assert!(Instant::now() < deadline, "the agent command never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let agent_pid = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .to_string();
+    let st = Command::new("kill")
+        .args(["-TERM", &sim.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while sim.child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "pe-sim did not exit on SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The agent run is gone too (or a zombie waiting for init to reap it).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let stat = std::fs::read_to_string(format!("/proc/{agent_pid}/stat")).unwrap_or_default();
+        let state = stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .next();
+        if stat.is_empty() || state == Some("Z") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "agent run {agent_pid} survived pe-sim: {stat}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
