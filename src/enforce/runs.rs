@@ -255,8 +255,18 @@ pub fn describe(rep: &RunsReport) -> Vec<String> {
     }
     for n in &rep.nodes {
         let verdict = if n.ok() { "ok" } else { "FAILED" };
-        let mut line = format!("runs: {}: {verdict}: {}", n.name, n.state);
-        if let Some(r) = &n.result {
+        // The state and result add to the verdict only where they say more
+        // than it (not "FAILED: failed (failed)").
+        let says_more = |s: &str| n.ok() || s != "failed";
+        let mut line = format!("runs: {}: {verdict}", n.name);
+        if says_more(&n.state) {
+            line.push_str(&format!(": {}", n.state));
+        }
+        if let Some(r) = n
+            .result
+            .as_deref()
+            .filter(|r| *r != n.state && says_more(r))
+        {
             line.push_str(&format!(" ({r})"));
         }
         if !n.ok() {
