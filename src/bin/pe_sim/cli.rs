@@ -152,6 +152,21 @@ pub struct Args {
     #[arg(long = "fail-first-write-422")]
     pub fail_first_write_422: bool,
 
+    /// Number of active synthetic nodes in the PuppetDB-shaped query API
+    /// (`/pdb/query/v4/{nodes,facts,inventory}` on the console port): the primary plus
+    /// agents with a fixed mix of OS and Puppet versions; one more, deactivated node is
+    /// never counted.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub puppetdb_nodes: usize,
+
+    /// Answer every PuppetDB query with this HTTP status (e.g. 500, 503).
+    #[arg(long, value_name = "CODE")]
+    pub puppetdb_status: Option<u16>,
+
+    /// Answer every PuppetDB query with 200 and a JSON object that is not a query result.
+    #[arg(long)]
+    pub puppetdb_malformed: bool,
+
     /// Append every recorded request as a JSON line to FILE.
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
