@@ -888,3 +888,74 @@ fn sigterm_exits_cleanly() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+#[test]
+fn agent_command_runs_a_program_per_node_and_maps_its_exit_code() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    // A stand-in for `puppet agent -t`: exit 2 (changes) on the primary; on the console,
+    // container Facter noise, a real error in colour, and exit 1.
+    let agent = dir.path().join("fake-agent");
+    let calls = dir.path().join("calls");
+    std::fs::write(
+        &agent,
+        format!(
+            "#!/bin/sh\necho \"$1 job=$PE_SIM_JOB env=$PE_SIM_ENVIRONMENT noop=$PE_SIM_NOOP\" >> '{}'\n\
+             case \"$1\" in\n\
+             primary.example.test) echo 'Notice: Applied catalog'; exit 2;;\n\
+             *) echo 'Error: Facter: Permission denied @ rb_sysopen - /proc/1/environ' >&2\n\
+                printf '\\033[1;31mError: Could not retrieve catalog from remote server: boom\\033[0m\\n' >&2\n\
+                exit 1;;\n\
+             esac\n",
+            calls.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&agent, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let state = dir.path().join("state");
+    let sim = Sim::start_in(
+        &state,
+        &[
+            "--split",
+            "--job-duration-ms",
+            "100",
+            "--agent-command",
+            agent.to_str().unwrap(),
+        ],
+    );
+    let name = sim.deploy(&["primary.example.test", "console.example.test"]);
+    let (job, _) = sim.wait_job(&name, &["finished", "failed", "stopped"]);
+    assert_eq!(job["state"], "failed", "{job}");
+    let (_, nodes) = sim.get(&sim.orch(&format!("/jobs/{name}/nodes")));
+    let node = |n: &str| {
+        nodes["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["name"] == n)
+            .unwrap()
+            .clone()
+    };
+    let p = node("primary.example.test");
+    assert_eq!(p["state"], "finished", "{p}");
+    assert_eq!(p["result"]["status"], "changed", "{p}");
+    let c = node("console.example.test");
+    assert_eq!(c["state"], "failed", "{c}");
+    assert_eq!(
+        c["details"]["message"],
+        "Error: Could not retrieve catalog from remote server: boom (puppet agent exited with status 1)",
+        "{c}"
+    );
+    let log = std::fs::read_to_string(calls).unwrap();
+    assert_eq!(
+        log,
+        format!(
+            "primary.example.test job={name} env=production noop=0\n\
+             console.example.test job={name} env=production noop=0\n"
+        )
+    );
+    assert!(state
+        .join("agent-runs")
+        .join(format!("{name}-console.example.test.log"))
+        .exists());
+}

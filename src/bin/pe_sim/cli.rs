@@ -116,6 +116,23 @@ pub struct Args {
     #[arg(long)]
     pub hang_jobs: bool,
 
+    /// Run a real Puppet agent for each node of a deploy job instead of simulating the run.
+    ///
+    /// PROGRAM is executed once per connected target node, one node after the other, with
+    /// the node's certname as its only argument and PE_SIM_JOB, PE_SIM_ENVIRONMENT (the
+    /// job's environment when it is enforced, else empty) and PE_SIM_NOOP (1 or 0) in its
+    /// environment. It should run `puppet agent -t` with that node's own confdir. Exit 0
+    /// or 2 (--detailed-exitcodes) is a finished run (unchanged / changed); anything else
+    /// fails the node, with the run's `Error:` lines as the reason. The output is kept in
+    /// `<state-dir>/agent-runs/<job>-<node>.log`. --job-duration-ms then only paces the
+    /// `new` and `ready` states.
+    #[arg(long, value_name = "PROGRAM")]
+    pub agent_command: Option<PathBuf>,
+
+    /// Seconds after which an --agent-command run is killed and its node failed.
+    #[arg(long, default_value_t = 600, value_name = "SECS")]
+    pub agent_timeout_secs: u64,
+
     /// Add this much latency (milliseconds) before answering each API request.
     #[arg(long, default_value_t = 0, value_name = "MS")]
     pub latency_ms: u64,

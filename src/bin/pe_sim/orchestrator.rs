@@ -397,6 +397,10 @@ async fn run_job(sim: Arc<Sim>, id: u64) {
     if !started || sim.args.hang_jobs {
         return;
     }
+    if let Some(program) = sim.args.agent_command.clone() {
+        run_real(sim, id, program).await;
+        return;
+    }
     tokio::time::sleep(Duration::from_millis(d - 2 * (d / 10))).await;
     let mut inner = sim.inner.lock().expect("lock");
     let now = SystemTime::now();
@@ -409,14 +413,216 @@ async fn run_job(sim: Arc<Sim>, id: u64) {
     }
     for i in 0..job.nodes.len() {
         if job.nodes[i].state == "running" {
-            complete_node(&sim, &mut inner, &mut job, i, now);
+            complete_node(&sim, &mut inner, &mut job, i, now, None);
         }
     }
+    finish_job(&mut job, now);
+    inner.jobs.insert(id, job);
+}
+
+fn finish_job(job: &mut Job, now: SystemTime) {
     let all_ok = job.nodes.iter().all(|n| n.state == "finished");
     job.finished = Some(now);
     job.set_state(if all_ok { "finished" } else { "failed" }, now);
+    let id = job.id;
     job.push_event("job_finished", None, &format!("Finished job {id}"), now);
-    inner.jobs.insert(id, job);
+}
+
+/// --agent-command: run the real agent for each running node, one after the other, and
+/// record each outcome as soon as it is known. A job stopped meanwhile keeps its
+/// `stopped` state (the run in progress still completes, as a real agent run would).
+async fn run_real(sim: Arc<Sim>, id: u64, program: std::path::PathBuf) {
+    let (names, env, noop) = {
+        let inner = sim.inner.lock().expect("lock");
+        let Some(job) = inner.jobs.get(&id) else {
+            return;
+        };
+        let enforce = job
+            .options
+            .get("enforce_environment")
+            .and_then(Value::as_bool)
+            .unwrap_or(true);
+        let env = if enforce {
+            job.options
+                .get("environment")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        } else {
+            String::new()
+        };
+        let noop = job.options.get("noop").and_then(Value::as_bool) == Some(true);
+        let names: Vec<String> = job
+            .nodes
+            .iter()
+            .filter(|n| n.state == "running")
+            .map(|n| n.name.clone())
+            .collect();
+        (names, env, noop)
+    };
+    let log_dir = sim.args.state_dir.join("agent-runs");
+    let timeout = Duration::from_secs(sim.args.agent_timeout_secs);
+    for name in names {
+        if sim
+            .inner
+            .lock()
+            .expect("lock")
+            .jobs
+            .get(&id)
+            .is_none_or(Job::is_done)
+        {
+            return;
+        }
+        let outcome = if sim.args.fail_node.iter().any(|f| f == &name) {
+            Err(format!(
+                "Error: Could not run Puppet on {name}: simulated failure (--fail-node)"
+            ))
+        } else {
+            let (program, name, env, log_dir) =
+                (program.clone(), name.clone(), env.clone(), log_dir.clone());
+            tokio::task::spawn_blocking(move || {
+                agent_run(&program, &name, id, &env, noop, &log_dir, timeout)
+            })
+            .await
+            .unwrap_or_else(|e| Err(format!("Error: the agent run could not be awaited: {e}")))
+        };
+        let mut inner = sim.inner.lock().expect("lock");
+        let now = SystemTime::now();
+        let Some(mut job) = inner.jobs.remove(&id) else {
+            return;
+        };
+        if !job.is_done() {
+            if let Some(i) = job
+                .nodes
+                .iter()
+                .position(|n| n.name == name && n.state == "running")
+            {
+                complete_node(&sim, &mut inner, &mut job, i, now, Some(outcome));
+            }
+        }
+        inner.jobs.insert(id, job);
+    }
+    let mut inner = sim.inner.lock().expect("lock");
+    if let Some(job) = inner.jobs.get_mut(&id) {
+        if !job.is_done() {
+            finish_job(job, SystemTime::now());
+        }
+    }
+}
+
+/// Run `program <node>` (a real `puppet agent -t` for that node). Ok(changed) on exit 0
+/// or 2, else Err(reason) made of the run's `Error:` lines.
+fn agent_run(
+    program: &std::path::Path,
+    node: &str,
+    job: u64,
+    env: &str,
+    noop: bool,
+    log_dir: &std::path::Path,
+    timeout: Duration,
+) -> Result<bool, String> {
+    let safe: String = node
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let log = log_dir.join(format!("{job}-{safe}.log"));
+    let open = || -> std::io::Result<(std::fs::File, std::fs::File)> {
+        std::fs::create_dir_all(log_dir)?;
+        let f = std::fs::File::create(&log)?;
+        let g = f.try_clone()?;
+        Ok((f, g))
+    };
+    let (out, err) = open().map_err(|e| format!("Error: cannot write {}: {e}", log.display()))?;
+    let mut child = std::process::Command::new(program)
+        .arg(node)
+        .env("PE_SIM_JOB", job.to_string())
+        .env("PE_SIM_ENVIRONMENT", env)
+        .env("PE_SIM_NOOP", if noop { "1" } else { "0" })
+        .stdin(std::process::Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .map_err(|e| format!("Error: cannot start {}: {e}", program.display()))?;
+    let start = std::time::Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(s)) => break Some(s),
+            Ok(None) if start.elapsed() >= timeout => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(100)),
+            Err(_) => break None,
+        }
+    };
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    let code = status.and_then(|s| s.code());
+    match code {
+        Some(0) => Ok(false),
+        Some(2) => Ok(true),
+        _ => {
+            let reason = run_errors(&text);
+            let how = match (status, code) {
+                (None, _) => format!("the run was killed after {}s", timeout.as_secs()),
+                (Some(_), Some(c)) => format!("puppet agent exited with status {c}"),
+                (Some(_), None) => "puppet agent was killed by a signal".to_string(),
+            };
+            Err(if reason.is_empty() {
+                format!("Error: {how}")
+            } else {
+                format!("{reason} ({how})")
+            })
+        }
+    }
+}
+
+/// The `Error:` lines of an agent run's output, without colour codes and without the
+/// Facter noise of containers (`/proc/1/environ` is not readable there).
+pub fn run_errors(output: &str) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    for line in output.lines() {
+        let mut clean = String::with_capacity(line.len());
+        let mut chars = line.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c == '\u{1b}' {
+                // CSI: ESC [ params final-byte
+                if chars.peek() == Some(&'[') {
+                    chars.next();
+                    for d in chars.by_ref() {
+                        if d.is_ascii_alphabetic() {
+                            break;
+                        }
+                    }
+                }
+                continue;
+            }
+            clean.push(c);
+        }
+        let t = clean.trim();
+        if t.starts_with("Error:")
+            && !t.contains("/proc/1/environ")
+            && !lines.iter().any(|l| l == t)
+        {
+            lines.push(t.to_string());
+        }
+    }
+    let mut s = lines.join("; ");
+    if s.len() > 2000 {
+        let mut cut = 2000;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+        s.push_str(" ...");
+    }
+    s
 }
 
 /// Apply `f` to a job that is not done; false if the job is gone or done.
@@ -529,8 +735,16 @@ fn title_case(class: &str) -> String {
         .join("::")
 }
 
-/// Finish a running node's Puppet run.
-fn complete_node(sim: &Sim, inner: &mut Inner, job: &mut Job, i: usize, now: SystemTime) {
+/// Finish a running node's Puppet run: simulated when `real` is None, else with the
+/// outcome of a real agent run (Ok(changed) or Err(reason)).
+fn complete_node(
+    sim: &Sim,
+    inner: &mut Inner,
+    job: &mut Job,
+    i: usize,
+    now: SystemTime,
+    real: Option<Result<bool, String>>,
+) {
     let name = job.nodes[i].name.clone();
     let enforce = job
         .options
@@ -540,22 +754,30 @@ fn complete_node(sim: &Sim, inner: &mut Inner, job: &mut Job, i: usize, now: Sys
     let job_env = job.options.get("environment").and_then(Value::as_str);
     let env_for_run = if enforce { job_env } else { None };
     let noop = job.options.get("noop").and_then(Value::as_bool) == Some(true);
-    let outcome = if sim.args.fail_node.iter().any(|f| f == &name) {
-        Err(format!(
+    let mut real_changed = None;
+    let outcome = match real {
+        Some(Err(msg)) => Err(msg),
+        Some(Ok(changed)) => {
+            real_changed = Some(changed);
+            // What the node now has, as far as the classification says (for /_sim/nodes);
+            // the real run succeeded, so a simulated verdict does not override it.
+            Ok(evaluate_node(sim, inner, &name, env_for_run).ok())
+        }
+        None if sim.args.fail_node.iter().any(|f| f == &name) => Err(format!(
             "Error: Could not run Puppet on {name}: simulated failure (--fail-node)"
-        ))
-    } else {
-        evaluate_node(sim, inner, &name, env_for_run)
+        )),
+        None => evaluate_node(sim, inner, &name, env_for_run).map(Some),
     };
     let event: (&str, String);
     let node = &mut job.nodes[i];
     node.finish = Some(now);
     match outcome {
-        Ok(mut applied) => {
+        Ok(applied) => {
             let prev = inner.applied.get(&name);
-            let changed = prev
-                .map(|p| p.analytics_opt_out_file != applied.analytics_opt_out_file)
-                .unwrap_or(true);
+            let changed = real_changed.unwrap_or(match (prev, &applied) {
+                (Some(p), Some(a)) => p.analytics_opt_out_file != a.analytics_opt_out_file,
+                _ => true,
+            });
             node.state = "finished".into();
             node.details = json!({
                 "message": format!("Finished puppet run on {name} - Success!"),
@@ -564,7 +786,8 @@ fn complete_node(sim: &Sim, inner: &mut Inner, job: &mut Job, i: usize, now: Sys
             let changed_count = if changed && !noop { 1 } else { 0 };
             node.result = Some(json!({
                 "status": if noop { "unchanged" } else if changed { "changed" } else { "unchanged" },
-                "environment": applied.environment,
+                "environment": applied.as_ref().map(|a| a.environment.clone())
+                    .unwrap_or_else(|| env_for_run.unwrap_or("production").to_string()),
                 "configuration_version": now.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().as_secs().to_string(),
                 "noop": {"noop": noop, "no_noop": false},
                 "metrics": {"total": 710, "changed": changed_count, "failed": 0, "skipped": 0,
@@ -575,7 +798,7 @@ fn complete_node(sim: &Sim, inner: &mut Inner, job: &mut Job, i: usize, now: Sys
                 "node_finished",
                 format!("Finished puppet run on {name} - Success!"),
             );
-            if !noop {
+            if let Some(mut applied) = applied.filter(|_| !noop) {
                 applied.job = Some(job.id.to_string());
                 applied.transaction_uuid = node.transaction_uuid.clone();
                 applied.run_time = seed::timestamp(now);
@@ -637,7 +860,7 @@ fn stop(sim: &Sim, r: &Req) -> Reply {
                     n.details = json!({"message": "Skipped: the job was stopped"});
                     job.push_event("node_skipped", Some(&name), &format!("Skipped {name}"), now);
                 }
-                "running" if sim.args.hang_jobs => {
+                "running" if sim.args.hang_jobs || sim.args.agent_command.is_some() => {
                     let name = job.nodes[i].name.clone();
                     let n = &mut job.nodes[i];
                     n.state = "skipped".into();
@@ -646,7 +869,7 @@ fn stop(sim: &Sim, r: &Req) -> Reply {
                         json!({"message": "The job was stopped while the run was in progress"});
                     job.push_event("node_skipped", Some(&name), &format!("Skipped {name}"), now);
                 }
-                "running" => complete_node(sim, &mut inner, &mut job, i, now),
+                "running" => complete_node(sim, &mut inner, &mut job, i, now, None),
                 _ => {}
             }
         }
