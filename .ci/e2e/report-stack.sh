@@ -16,6 +16,7 @@
 #
 # Ports (override before rpt_init): RPT_PG_PORT 55442, RPT_PDB_PORT 28081 (TLS),
 # RPT_PDB_HTTP 28080 (plain, 127.0.0.1 only; used for commands), RPT_SERVER_PORT 28140.
+# RPT_PDB_THREADS (1): PuppetDB's command-processing threads; RPT_PDB_HEAP, RPT_SERVER_HEAP.
 
 RPT_PG_PORT=${RPT_PG_PORT:-55442}
 RPT_PDB_PORT=${RPT_PDB_PORT:-28081}
@@ -116,8 +117,8 @@ rpt_start_pdb() {
   <appender-ref ref="FILE" />
 </configuration>
 XML
-  printf '[global]\nvardir = %s\nlogging-config = %s\n[command-processing]\nthreads = 1\n' \
-    "$R/pdb/var" "$R/pdb/logback.xml" > "$R/pdb/conf.d/config.ini"
+  printf '[global]\nvardir = %s\nlogging-config = %s\n[command-processing]\nthreads = %s\n' \
+    "$R/pdb/var" "$R/pdb/logback.xml" "${RPT_PDB_THREADS:-1}" > "$R/pdb/conf.d/config.ini"
   printf '[database]\nsubname = //127.0.0.1:%s/puppetdb\nusername = puppetdb\npassword = puppetdb\n' \
     "$RPT_PG_PORT" > "$R/pdb/conf.d/database.ini"
   cat > "$R/pdb/conf.d/jetty.ini" <<INI

@@ -150,11 +150,16 @@ fn gather_puppetdb(
         }
         let pdb = pdb.expect("a client when there is no setup error");
         pdb.query(q).map_err(|e| {
-            let msg = e.to_string();
+            // Name the endpoint, not the whole URL-encoded query (twice).
+            let mut msg = e.to_string();
+            if let Ok(url) = pdb.url(q) {
+                msg = msg.replace(&url, &format!("{}{}?query=…", pdb.base, q.path()));
+            }
             errors.push(msg.clone());
             if no_answer(&e) {
                 dead = Some(format!(
-                    "not asked: PuppetDB did not answer an earlier query ({msg})"
+                    "not asked: PuppetDB did not answer an earlier query ({})",
+                    q.path()
                 ));
             }
             msg
@@ -222,7 +227,7 @@ the daily check-in comes from (the primary's public, possibly NAT-ed, address)";
     ] {
         if i.status == ItemStatus::Error {
             let d = i.detail.clone().unwrap_or_default();
-            if !errors.iter().any(|e| d.contains(e.as_str())) {
+            if !d.starts_with("not asked") && !errors.iter().any(|e| d.contains(e.as_str())) {
                 errors.push(format!("{}: {d}", i.item));
             }
         }
@@ -307,7 +312,7 @@ pub fn report(a: &ReportArgs) -> Result<Exit, Failure> {
     }
 
     // PuppetDB.
-    let host = Host::current();
+    let host = Host::current_with_certname(s.certname.as_deref());
     let primary = s
         .certname
         .clone()

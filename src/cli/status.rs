@@ -88,7 +88,7 @@ pub fn collect(a: &StatusArgs) -> (Vec<StatusRow>, Exit, Option<String>) {
     }
 
     // The classifier and what follows from it.
-    let host = Host::current();
+    let host = Host::current_with_certname(a.certname.as_deref());
     let applies = a.classifier.classifier
         || config::classifier_configured(&a.classifier.connection.requested(), &host).is_some();
     if !applies {

@@ -7,7 +7,8 @@ use clap::Parser;
 /// pe-sim: an HTTPS simulator of the Puppet Enterprise APIs used by pe-analytics.
 ///
 /// It serves the node classifier (`/classifier-api/v1`), the status API
-/// (`/status/v1`) and a few RBAC-shaped errors on one port (like PE's 4433), and the
+/// (`/status/v1`), a PuppetDB-shaped query API (`/pdb/query/v4`) and a few RBAC-shaped errors
+/// on one port (like PE's 4433), and the
 /// orchestrator (`/orchestrator/v1`) on a second port (like PE's 8143). Everything is
 /// served over TLS with a private CA that pe-sim generates into `--state-dir`, together
 /// with client certificates, an RBAC token file and a `pe.conf`.
