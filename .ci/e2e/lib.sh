@@ -18,7 +18,9 @@
 #   e2e_stop_server                stop puppetserver (SIGTERM, by PID)
 #   e2e_add_node NAME [FACT=VAL…]  an agent node: own confdir/certname, a stand-in
 #                                  /etc/puppetlabs ($E2E_ROOT/nodes/NAME/etc/puppetlabs)
-#                                  and FACTER_ overrides (e.g. kernel=windows)
+#                                  and fact overrides, core and structured ones included;
+#                                  VAL is JSON when it parses as JSON, else a string, e.g.
+#                                  e2e_add_node rhel7.test 'os={"family":"RedHat","name":"CentOS","release":{"major":"7","full":"7.9.2009"}}' kernel=Linux
 #   e2e_run_agent NAME [ARGS…]     one `puppet agent -t` for the node (rc 0/2 = ok);
 #                                  output in $E2E_LOG/agent-NAME-<n>.log
 #   e2e_start_sim [PE_SIM_ARGS…]   start pe-sim (fixed ports, --agent-command = the agent
@@ -310,9 +312,22 @@ splay = false
 # Without this the first run stalls ~30 s after its CSR (kept-alive TLS 1.3 connection).
 http_keepalive_timeout = 0
 EOF
+  # Overrides go through the custom fact in fixtures/puppet/modules/e2e_facts (structured
+  # facts too); the marker's stand-in directory through a plain FACTER_ variable.
+  /usr/bin/python3 - "$d/facts.json" "$@" <<'EOF'
+import json, sys
+out = {}
+for kv in sys.argv[2:]:
+    k, _, v = kv.partition("=")
+    try:
+        out[k] = json.loads(v)
+    except ValueError:
+        out[k] = v
+json.dump(out, open(sys.argv[1], "w"), indent=1)
+EOF
   {
     printf 'FACTER_e2e_etc_puppetlabs=%q\n' "$d/etc/puppetlabs"
-    for kv in "$@"; do printf 'FACTER_%s=%q\n' "${kv%%=*}" "${kv#*=}"; done
+    printf 'E2E_FACTS_FILE=%q\n' "$d/facts.json"
   } >"$d/facts.env"
 }
 

@@ -84,10 +84,13 @@ expect_rc() {
 }
 # json_get FILE PYTHON-EXPR (j = the document)
 json_get() { /usr/bin/python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
-deploys() {
+# posts PATH-PART: how many POSTs pe-sim recorded to paths containing it.
+posts() {
   curl -sf --cacert "$SIM_CA" "$SIM_URL/requests" |
-    /usr/bin/python3 -c 'import json,sys; print(sum(1 for r in json.load(sys.stdin) if r["method"]=="POST" and r["path"].endswith("/command/deploy")))'
+    /usr/bin/python3 -c 'import json,sys; print(sum(1 for r in json.load(sys.stdin) if r["method"]=="POST" and sys.argv[1] in r["path"]))' "$1"
 }
+deploys() { posts /command/deploy; }
+group_writes() { posts /classifier-api/v1/groups/; }
 
 # ---- set-up ----------------------------------------------------------------------------
 e2e_check_ports "$PUPPET_PORT" "$SIM_PORT" "$SIM_ORCH_PORT"
@@ -119,10 +122,11 @@ assert_run_changed_marker "$PRIMARY" "$T0"
 run_pa status status --format json --marker-file "$(marker "$PRIMARY")"
 expect_rc 0
 [ "$(json_get "$PA_OUT" "j['outcome']")" = compliant ] || e2e_die "status is not compliant"
-N=$(deploys); LR=$(e2e_last_run "$PRIMARY")
+N=$(deploys); W=$(group_writes); LR=$(e2e_last_run "$PRIMARY")
 run_pa opt-out-again opt-out --classifier --format json
 expect_rc 0
 [ "$(deploys)" = "$N" ] || e2e_die "the second opt-out started a Puppet run"
+[ "$(group_writes)" = "$W" ] || e2e_die "the second opt-out wrote to the classifier"
 [ "$(e2e_last_run "$PRIMARY")" = "$LR" ] || e2e_die "the primary ran again"
 assert_marker "$PRIMARY"
 passed
