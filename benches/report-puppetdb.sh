@@ -3,29 +3,38 @@
 # (default 10,000), loaded with `replace facts` commands on /pdb/cmd/v1. Prints PuppetDB's
 # start time, the load time, and per report run: wall time and the number of queries (the
 # report's own count, and the lines PuppetDB's access log gained). Checks the counts too.
+# PuppetDB comes from the e2e library (.ci/e2e/lib.sh, e2e_setup_puppetdb); no Puppet Server.
 #
-#   bash benches/report-puppetdb.sh [N]        (root; uses .ci/e2e/report-stack.sh)
+#   bash benches/report-puppetdb.sh [N]        (root)
 #
 # Figures measured on the development machine are in README ("pe-analytics report").
 set -euo pipefail
-cd "$(dirname "$0")/.."
-source .ci/e2e/report-stack.sh
+. "$(dirname "$0")/../.ci/e2e/lib.sh"
 N=${1:-10000}
 RUNS=${RUNS:-3}
-ROOT=${RPT_BENCH_ROOT:-/tmp/pe-analytics-report-bench}
-export RPT_PDB_THREADS=${RPT_PDB_THREADS:-2}
-
+export E2E_WITH_PUPPETDB=1 E2E_ROOT=${E2E_ROOT:-/tmp/pe-analytics-report-bench}
+e2e_init
+cd "$E2E_REPO"
+ROOT=$E2E_ROOT
+e2e_check_ports "$PDB_PORT" "$PDB_HTTP_PORT" "$PG_PORT"
+e2e_install
 cargo build --locked --quiet --release --bin pe-analytics
 BIN=$PWD/target/release/pe-analytics
-
-rpt_init "$ROOT"
-rpt_ca
-rpt_start_pdb
-rpt_wait
+e2e_layout
+e2e_ca
+e2e_setup_puppetdb
+e2e_wait_puppetdb
+PDB_READY_SECS=$(e2e_since "$PUPPETDB_T0")
+ACCESS_LOG=$ROOT/log/puppetdb-access.log
+pdb_count() {
+  curl -sf -G "http://127.0.0.1:$PDB_HTTP_PORT/pdb/query/v4/nodes" \
+    --data-urlencode 'query=["extract",[["function","count"]]]' \
+    | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["count"])' 2>/dev/null || true
+}
 
 # Load: N nodes, facts of a realistic shape (os, networking, versions, kernel, a few more).
-T=$(rpt_now)
-python3 - "$N" "$RPT_PDB_HTTP" "$ROOT/expected.json" <<'PY'
+T=$(e2e_ts)
+/usr/bin/python3 - "$N" "$PDB_HTTP_PORT" "$ROOT/expected.json" <<'PY'
 import http.client, json, sys, datetime
 n, port, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 mix = [("RedHat", "RedHat", "8.9", "7.28.0"), ("RedHat", "RedHat", "9.3", "8.4.0"),
@@ -61,26 +70,28 @@ for i in range(n):
     exp["pv"][pv] = exp["pv"].get(pv, 0) + 1
 json.dump(exp, open(out, "w"))
 PY
-rpt_log "posted $N replace-facts commands in $(rpt_since "$T")s"
-rpt_wait_nodes "$N" 3600
-LOAD_SECS=$(rpt_since "$T")
-rpt_log "PuppetDB holds $N active nodes after ${LOAD_SECS}s"
+e2e_log "posted $N replace-facts commands in $(e2e_since "$T")s"
+for _ in $(seq 1 3600); do [ "$(pdb_count)" = "$N" ] && break; sleep 1; done
+[ "$(pdb_count)" = "$N" ] || e2e_die "PuppetDB holds $(pdb_count) nodes, not $N"
+LOAD_SECS=$(e2e_since "$T")
+e2e_log "PuppetDB holds $N active nodes after ${LOAD_SECS}s"
 
-echo "# report against PuppetDB with $N nodes (PuppetDB ready after ${RPT_PDB_READY_SECS}s, load ${LOAD_SECS}s)"
+echo "# report against PuppetDB with $N nodes (PuppetDB ready after ${PDB_READY_SECS}s, load ${LOAD_SECS}s)"
 for run in $(seq 1 "$RUNS"); do
-  before=$(wc -l < "$ROOT/log/puppetdb-access.log")
-  t=$(rpt_now)
+  before=$(wc -l < "$ACCESS_LOG")
+  t=$(e2e_ts)
   rc=0
-  "$BIN" report --puppetdb-url "$RPT_PDB_URL" --cacert "$RPT_CA" --cert "$RPT_CERT" --key "$RPT_KEY" \
+  "$BIN" report --puppetdb-url "https://localhost:$PDB_PORT" --cacert "$ROOT/ssl/certs/ca.pem" \
+    --cert "$ROOT/ssl/certs/$SERVER_CERTNAME.pem" --key "$ROOT/ssl/private_keys/$SERVER_CERTNAME.pem" \
     --certname node00000.bench.test --orchestrator-url https://localhost:1 \
     --license-file /nonexistent --format json > "$ROOT/report-$run.json" || rc=$?
-  secs=$(rpt_since "$t")
-  [ "$rc" = 0 ] || { cat "$ROOT/report-$run.json"; rpt_log "report exit $rc"; exit 1; }
-  logged=$(tail -n +$((before + 1)) "$ROOT/log/puppetdb-access.log" | grep -c '/pdb/query/v4' || true)
-  own=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["puppetdb"]["queries"])' "$ROOT/report-$run.json")
+  secs=$(e2e_since "$t")
+  [ "$rc" = 0 ] || { cat "$ROOT/report-$run.json"; e2e_die "report exit $rc"; }
+  logged=$(tail -n +$((before + 1)) "$ACCESS_LOG" | grep -c '/pdb/query/v4' || true)
+  own=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["puppetdb"]["queries"])' "$ROOT/report-$run.json")
   echo "run $run: wall ${secs}s, queries ${own} (PuppetDB access log: ${logged})"
 done
-python3 - "$ROOT/report-1.json" "$ROOT/expected.json" "$N" <<'PY'
+/usr/bin/python3 - "$ROOT/report-1.json" "$ROOT/expected.json" "$N" <<'PY'
 import json, sys
 rep, exp, n = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), int(sys.argv[3])
 items = {i["id"]: i for s in rep["sections"] for i in s["items"]}
@@ -92,5 +103,5 @@ assert got_pv == exp["pv"], (got_pv, exp["pv"])
 print(f"counts OK: {n} nodes, {len(got_os)} OS releases, {len(got_pv)} Puppet versions")
 PY
 for q in nodes inventory; do
-  grep '/pdb/query/v4' "$ROOT/log/puppetdb-access.log" | tail -5 | awk '{print "  " $0}' | grep "v4/$q" | tail -1
+  grep '/pdb/query/v4' "$ACCESS_LOG" | tail -5 | awk '{print "  " $0}' | grep "v4/$q" | tail -1
 done

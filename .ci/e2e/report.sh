@@ -2,26 +2,27 @@
 # `pe-analytics report` against a real PuppetDB 7.12 fed by real agent runs (puppetserver 7.9,
 # puppet agent 7.23), each agent reporting its own OS and Puppet version. Checks: the counts by
 # OS and agent version equal what the agents reported (and what PuppetDB holds, counted here
-# independently), the JSON schema, deactivated nodes are not counted, no secret is printed,
-# and the error path when PuppetDB is gone. Run as root: bash .ci/e2e/report.sh
+# independently), the JSON schema, PuppetDB's access log shows exactly the report's queries,
+# deactivated nodes are not counted, no secret is printed, and the error path when PuppetDB
+# is gone. Built on the e2e library (.ci/e2e/lib.sh: its PuppetDB and its per-node fact
+# overrides). Run as root: bash .ci/e2e/report.sh
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-source .ci/e2e/report-stack.sh
-T0=$(rpt_now)
-ROOT=${RPT_TEST_ROOT:-/tmp/pe-analytics-report-e2e}
-fail() { rpt_log "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/lib.sh"
+T0=$(e2e_ts)
+export E2E_WITH_PUPPETDB=1
+e2e_init
+cd "$E2E_REPO"
+ROOT=$E2E_ROOT
+fail() { e2e_die "report: $*"; }
+e2e_check_ports "$PUPPET_PORT" "$SIM_PORT" "$SIM_ORCH_PORT" "$PDB_PORT" "$PDB_HTTP_PORT" "$PG_PORT"
+e2e_install
+[ "${E2E_NO_BUILD:-0}" = 1 ] || cargo build --locked --bins --quiet
+BIN=$E2E_BIN/pe-analytics
+e2e_layout
+e2e_ca
 
-cargo build --locked --quiet --bin pe-analytics
-BIN=$PWD/target/debug/pe-analytics
-
-rpt_init "$ROOT"
-rpt_ca
-rpt_start_pdb
-rpt_start_server
-rpt_wait
-
-# The agents: certname, OS name, release, puppetversion, aio_agent_version (empty: none, as
-# Debian's puppet-agent, which has no All-in-One package).
+# The agents: certname, OS name, release, puppetversion, aio_agent_version ("-": none, as
+# Debian's puppet-agent, which is not the All-in-One package).
 AGENTS=(
   "primary.test Debian 12.5 7.23.0 -"
   "web1.test RedHat 9.3 8.4.0 8.4.0"
@@ -31,15 +32,46 @@ AGENTS=(
 )
 for a in "${AGENTS[@]}"; do
   read -r n os rel pv aio <<<"$a"
-  [ "$aio" = - ] && aio=
-  rpt_agent "$n" "$os" "$rel" "$pv" $aio
+  facts=("os={\"name\":\"$os\",\"family\":\"$os\",\"release\":{\"full\":\"$rel\",\"major\":\"${rel%%.*}\"}}"
+    "puppetversion=$pv")
+  [ "$aio" = - ] || facts+=("aio_agent_version=$aio")
+  e2e_add_node "$n" "${facts[@]}"
 done
-rpt_wait_nodes ${#AGENTS[@]}
+e2e_setup_puppetdb
+e2e_start_sim
+e2e_start_server
+e2e_wait_puppetdb
+PDB_READY_SECS=$(e2e_since "$PUPPETDB_T0")
+for a in "${AGENTS[@]}"; do
+  read -r n _ <<<"$a"
+  rc=0; e2e_run_agent "$n" || rc=$?
+  [ "$rc" = 0 ] || [ "$rc" = 2 ] || fail "agent run on $n failed (rc $rc, $E2E_LAST_AGENT_LOG)"
+done
+pdb_query() { curl -sf -G "http://127.0.0.1:$PDB_HTTP_PORT/pdb/query/v4/$1" --data-urlencode "query=$2"; }
+wait_nodes() {  # wait_nodes N: until PuppetDB counts N active nodes (commands are asynchronous)
+  local got=
+  for _ in $(seq 1 120); do
+    got=$(pdb_query nodes '["extract",[["function","count"]]]' \
+      | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["count"])' 2>/dev/null || true)
+    [ "$got" = "$1" ] && return 0
+    sleep 1
+  done
+  fail "PuppetDB has ${got:-?} active nodes, not $1"
+}
+wait_nodes ${#AGENTS[@]}
+PDB_URL=https://localhost:$PDB_PORT
+CA=$ROOT/ssl/certs/ca.pem
+# pe-analytics uses the server's own certificate, as on a PE primary (PuppetDB accepts any
+# certificate signed by its CA).
+CERT=$ROOT/ssl/certs/$SERVER_CERTNAME.pem
+KEY=$ROOT/ssl/private_keys/$SERVER_CERTNAME.pem
+ACCESS_LOG=$ROOT/log/puppetdb-access.log
+[ -f "$ACCESS_LOG" ] || fail "no PuppetDB access log at $ACCESS_LOG"
 
 run_report() {  # run_report OUT_PREFIX ARGS...: stdout, stderr and exit code to files
   local p=$1; shift
   set +e
-  "$BIN" report --puppetdb-url "$RPT_PDB_URL" --cacert "$RPT_CA" --certname primary.test \
+  "$BIN" report --puppetdb-url "$PDB_URL" --cacert "$CA" --certname primary.test \
     --license-file "$ROOT/license.key" --pe-version-file "$ROOT/pe_version" "$@" \
     > "$p.out" 2> "$p.err"
   echo $? > "$p.rc"
@@ -63,12 +95,12 @@ SECRET=rpt-secret-token-$RANDOM$RANDOM
 echo "$SECRET" > "$ROOT/token"
 
 # 1. JSON, certificate auth plus a token (PuppetDB goes by the certificate).
-T=$(rpt_now)
-run_report "$ROOT/r1" --cert "$RPT_CERT" --key "$RPT_KEY" --token-file "$ROOT/token" --format json
-rpt_log "report (json) took $(rpt_since "$T")s, exit $(cat "$ROOT/r1.rc")"
+T=$(e2e_ts)
+run_report "$ROOT/r1" --cert "$CERT" --key "$KEY" --token-file "$ROOT/token" --format json
+e2e_log "report (json) took $(e2e_since "$T")s, exit $(cat "$ROOT/r1.rc")"
 [ "$(cat "$ROOT/r1.rc")" = 0 ] || { cat "$ROOT/r1.out" "$ROOT/r1.err"; fail "exit $(cat "$ROOT/r1.rc")"; }
-rpt_pdb_query inventory '["extract",["certname","facts.os","facts.puppetversion","facts.aio_agent_version"]]' > "$ROOT/raw.json"
-python3 - "$ROOT/r1.out" "$ROOT/raw.json" "${AGENTS[@]}" <<'PY'
+pdb_query inventory '["extract",["certname","facts.os","facts.puppetversion","facts.aio_agent_version"]]' > "$ROOT/raw.json"
+/usr/bin/python3 - "$ROOT/r1.out" "$ROOT/raw.json" "${AGENTS[@]}" <<'PY'
 import json, sys
 from collections import Counter
 rep = json.load(open(sys.argv[1])); raw = json.load(open(sys.argv[2])); agents = [a.split() for a in sys.argv[3:]]
@@ -108,11 +140,11 @@ print(f"report counts OK: {dict(got_os)} {dict(got_pv)} {dict(got_aio)}")
 PY
 
 # 2. Text, and the access log shows exactly the report's queries.
-before=$(wc -l < "$ROOT/log/puppetdb-access.log")
-run_report "$ROOT/r2" --cert "$RPT_CERT" --key "$RPT_KEY"
+before=$(wc -l < "$ACCESS_LOG")
+run_report "$ROOT/r2" --cert "$CERT" --key "$KEY"
 [ "$(cat "$ROOT/r2.rc")" = 0 ] || fail "text exit $(cat "$ROOT/r2.rc")"
-after=$(wc -l < "$ROOT/log/puppetdb-access.log")
-queries=$(tail -n +$((before + 1)) "$ROOT/log/puppetdb-access.log" | grep -c '/pdb/query/v4' || true)
+after=$(wc -l < "$ACCESS_LOG")
+queries=$(tail -n +$((before + 1)) "$ACCESS_LOG" | grep -c '/pdb/query/v4' || true)
 [ "$queries" = 5 ] || fail "PuppetDB's access log shows $queries queries (lines $before..$after), not 5"
 for needle in "RedHat 9.3: 2" "7.28.0: 2" "Number of nodes in deployment" "Viewport size" "(not collected)"; do
   grep -qF "$needle" "$ROOT/r2.out" || { cat "$ROOT/r2.out"; fail "text lacks '$needle'"; }
@@ -129,10 +161,10 @@ done
 # 4. A deactivated node is no longer counted.
 printf '{"certname":"db1.test","producer_timestamp":"%s"}' "$(date -u +%FT%T.000Z)" \
   | curl -sf -X POST -H 'Content-Type: application/json' --data-binary @- \
-    "http://127.0.0.1:$RPT_PDB_HTTP/pdb/cmd/v1?command=deactivate_node&version=3&certname=db1.test" >/dev/null
-rpt_wait_nodes $((${#AGENTS[@]} - 1)) 60
-run_report "$ROOT/r4" --cert "$RPT_CERT" --key "$RPT_KEY" --format json
-python3 - "$ROOT/r4.out" <<'PY'
+    "http://127.0.0.1:$PDB_HTTP_PORT/pdb/cmd/v1?command=deactivate_node&version=3&certname=db1.test" >/dev/null
+wait_nodes $((${#AGENTS[@]} - 1))
+run_report "$ROOT/r4" --cert "$CERT" --key "$KEY" --format json
+/usr/bin/python3 - "$ROOT/r4.out" <<'PY'
 import json, sys
 items = {i["id"]: i for s in json.load(open(sys.argv[1]))["sections"] for i in s["items"]}
 assert items["nodes_in_deployment"]["value"] == 4, items["nodes_in_deployment"]
@@ -140,10 +172,10 @@ assert not any(r["name"] == "Ubuntu" for r in items["agent_os"]["value"]), items
 PY
 
 # 5. PuppetDB gone: the report still comes, says so, exits 1.
-kill "$RPT_PDB_PID"; for _ in $(seq 1 100); do kill -0 "$RPT_PDB_PID" 2>/dev/null || break; sleep 0.2; done
-run_report "$ROOT/r5" --cert "$RPT_CERT" --key "$RPT_KEY"
+e2e_kill "$PUPPETDB_PID"; e2e_untrack "$PUPPETDB_PID"
+run_report "$ROOT/r5" --cert "$CERT" --key "$KEY"
 [ "$(cat "$ROOT/r5.rc")" = 1 ] || fail "PuppetDB down: exit $(cat "$ROOT/r5.rc")"
 grep -q "did not answer" "$ROOT/r5.out" || { cat "$ROOT/r5.out"; fail "no 'did not answer'"; }
 grep -q "f13f0fe69ad3bf67e842c8473afaf12913e14516" "$ROOT/r5.out" || fail "license item lost"
 
-rpt_log "report e2e OK in $(rpt_since "$T0")s (PuppetDB ready after ${RPT_PDB_READY_SECS}s)"
+e2e_log "report e2e OK in $(e2e_since "$T0")s (PuppetDB ready after ${PDB_READY_SECS}s)"

@@ -396,6 +396,12 @@ mod tests {
     }
 
     #[test]
+    fn a_given_certname_is_used_without_discovery() {
+        let h = Host::current_with_certname(Some("given.example.test"));
+        assert_eq!(h.certname(), "given.example.test");
+    }
+
+    #[test]
     fn defaults_follow_certname_then_config_then_server_then_flags() {
         let home = home_with(&[(".puppetlabs/token", "tok\n")]);
         let host = Host::fake(Some(home.path().into()), None, "pe.example.test");
