@@ -324,6 +324,33 @@ fn a_malformed_license_file_is_an_error_with_file_and_line() {
 }
 
 #[test]
+fn unreadable_license_and_version_files_are_errors() {
+    let sim = Sim::start(&[]);
+    let f = files(sim.dir.path(), None);
+    // Directories where the files should be: they exist but cannot be read as files.
+    std::fs::create_dir(&f.license).unwrap();
+    std::fs::remove_file(&f.version).unwrap();
+    std::fs::create_dir(&f.version).unwrap();
+    let out = sim.run(&report_args(&sim, &f, &["--format", "json"]));
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    let rep = out.json();
+    assert_eq!(item(&rep, "license_uuid")["status"], "error");
+    assert!(item(&rep, "license_uuid")["detail"]
+        .as_str()
+        .unwrap()
+        .contains("cannot read the license file"));
+    assert_eq!(item(&rep, "pe_version")["status"], "error");
+    assert_eq!(rep["errors"].as_array().unwrap().len(), 2, "{rep}");
+    // --pe-version wins over the file.
+    let out = sim.run(&report_args(
+        &sim,
+        &f,
+        &["--format", "json", "--pe-version", "2023.8.0"],
+    ));
+    assert_eq!(item(&out.json(), "pe_version")["value"], "2023.8.0");
+}
+
+#[test]
 fn puppetdb_error_statuses_are_reported() {
     for code in ["500", "503", "403"] {
         let sim = Sim::start(&["--puppetdb-status", code]);
