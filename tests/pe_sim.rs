@@ -959,3 +959,69 @@ fn agent_command_runs_a_program_per_node_and_maps_its_exit_code() {
         .join(format!("{name}-console.example.test.log"))
         .exists());
 }
+
+#[test]
+fn sigterm_stops_an_agent_run_in_progress() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let agent = dir.path().join("slow-agent");
+    let pid_file = dir.path().join("agent.pid");
+    std::fs::write(
+        &agent,
+        format!(
+            "#!/bin/sh\necho $$ > '{}'\nexec sleep 120\n",
+            pid_file.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&agent, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut sim = Sim::start_in(
+        &dir.path().join("state"),
+        &[
+            "--job-duration-ms",
+            "100",
+            "--agent-command",
+            agent.to_str().unwrap(),
+        ],
+    );
+    let name = sim.deploy(&["primary.example.test"]);
+    sim.wait_job(&name, &["running"]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::fs::read_to_string(&pid_file).map_or(true, |s| s.trim().is_empty()) {
+        assert!(Instant::now() < deadline, "the agent command never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let agent_pid = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .to_string();
+    let st = Command::new("kill")
+        .args(["-TERM", &sim.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while sim.child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "pe-sim did not exit on SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The agent run is gone too (or a zombie waiting for init to reap it).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let stat = std::fs::read_to_string(format!("/proc/{agent_pid}/stat")).unwrap_or_default();
+        let state = stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .next();
+        if stat.is_empty() || state == Some("Z") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "agent run {agent_pid} survived pe-sim: {stat}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -143,6 +143,7 @@ e2e_install() {
 
 e2e_layout() {
   local R=$E2E_ROOT
+  case "$R" in /?*/?* | /tmp/?*) ;; *) e2e_die "E2E_ROOT=$R: give a dedicated directory (it is wiped)" ;; esac
   rm -rf "$R"
   mkdir -p "$R"/{etc,code/environments/production/manifests,server/conf.d,server/services.d,var,run,log,nodes,bin,home}
   cp /etc/puppet/puppetserver/services.d/* "$R/server/services.d/"

@@ -170,6 +170,7 @@ fn run(args: cli::Args) -> Result<(), BoxError> {
             out.flush()?;
         }
         wait_for_signal().await;
+        orchestrator::stop_agent_runs();
         Ok::<(), BoxError>(())
     })?;
     rt.shutdown_timeout(Duration::from_millis(200));

@@ -510,6 +510,22 @@ async fn run_real(sim: Arc<Sim>, id: u64, program: std::path::PathBuf) {
     }
 }
 
+/// PIDs of the --agent-command runs in progress, stopped when pe-sim exits.
+static AGENT_PIDS: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
+
+/// SIGTERM every agent run still in progress (pe-sim is shutting down).
+pub fn stop_agent_runs() {
+    let pids = AGENT_PIDS.lock().map(|p| p.clone()).unwrap_or_default();
+    for pid in pids {
+        if let Ok(pid) = i32::try_from(pid) {
+            // SAFETY: kill(2) on a child we spawned and have not reaped yet.
+            unsafe {
+                libc::kill(pid, libc::SIGTERM);
+            }
+        }
+    }
+}
+
 /// Run `program <node>` (a real `puppet agent -t` for that node). Ok(changed) on exit 0
 /// or 2, else Err(reason) made of the run's `Error:` lines.
 fn agent_run(
@@ -549,6 +565,10 @@ fn agent_run(
         .stderr(err)
         .spawn()
         .map_err(|e| format!("Error: cannot start {}: {e}", program.display()))?;
+    let pid = child.id();
+    if let Ok(mut p) = AGENT_PIDS.lock() {
+        p.push(pid);
+    }
     let start = std::time::Instant::now();
     let status = loop {
         match child.try_wait() {
@@ -562,6 +582,9 @@ fn agent_run(
             Err(_) => break None,
         }
     };
+    if let Ok(mut p) = AGENT_PIDS.lock() {
+        p.retain(|&x| x != pid);
+    }
     let text = std::fs::read_to_string(&log).unwrap_or_default();
     let code = status.and_then(|s| s.code());
     match code {
