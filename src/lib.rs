@@ -7,6 +7,8 @@
 //! * [`peconf`]: what pe.conf means for analytics (lint, plan, secrets);
 //! * [`pe`]: the HTTPS client of PE's APIs (node classifier) and the
 //!   classifier opt-out logic;
+//! * [`report`]: what PE's analytics collect (license file, PuppetDB
+//!   queries, the report model and its text/JSON forms);
 //! * [`cli`]: the command line (`src/main.rs` only calls [`cli::run`]).
 
 pub mod cli;
@@ -16,3 +18,4 @@ pub mod hocon;
 pub mod output;
 pub mod pe;
 pub mod peconf;
+pub mod report;

@@ -21,6 +21,8 @@ mod classifier;
 mod cli;
 #[path = "pe_sim/orchestrator.rs"]
 mod orchestrator;
+#[path = "pe_sim/puppetdb.rs"]
+mod puppetdb;
 #[path = "pe_sim/seed.rs"]
 mod seed;
 #[path = "pe_sim/server.rs"]
@@ -147,6 +149,7 @@ fn run(args: cli::Args) -> Result<(), BoxError> {
             "rbac_url": format!("{}/rbac-api", sim.console_base),
             "orchestrator_status_url": format!("https://{host}:{orch_port}/status/v1"),
             "sim_url": format!("{}/_sim", sim.console_base),
+            "puppetdb_url": sim.console_base.clone(),
             "console_port": console_port,
             "orchestrator_port": orch_port,
             "ca": abs(&material.ca),

@@ -46,6 +46,10 @@ pub enum Command {
     /// One table of every layer: opted out or not, and why (exit 0 opted out everywhere, 2 not)
     #[command(after_help = EXIT_CODES)]
     Status(StatusArgs),
+    /// Show what PE's analytics collect about this installation (license, versions, node and
+    /// OS counts from PuppetDB), item by item, and the opt-out state
+    #[command(after_help = REPORT_EXIT_CODES)]
+    Report(ReportArgs),
     /// Read and edit any pe.conf key with ruby-hocon's edit rules
     #[command(subcommand)]
     Conf(ConfCommand),
@@ -308,3 +312,23 @@ Exit codes:
   1  error
   2  changes pending (--dry-run)
   3  key not set (get)";
+
+pub const REPORT_EXIT_CODES: &str = "\
+Exit codes:
+  0  the report was produced; every item that applies here was gathered (items that do not
+     apply, such as a missing license file, are shown as absent)
+  1  an item could not be gathered: a malformed license file (FILE:LINE), PuppetDB unreachable
+     or answering an error or an unexpected shape, bad flags; the report is still printed";
+
+/// `pe-analytics report`: the status flags (for the opt-out state) plus where the collected data lives.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// PuppetDB base URL [default: https://<--server>:8081, else https://<this host's certname>:8081]
+    #[arg(long, value_name = "URL", help_heading = super::connection_args::CONNECTION_HELP)]
+    pub puppetdb_url: Option<String>,
+    /// PE's license file
+    #[arg(long, value_name = "FILE", default_value = crate::report::license::DEFAULT_LICENSE_FILE)]
+    pub license_file: PathBuf,
+    #[command(flatten)]
+    pub status: StatusArgs,
+}

@@ -8,6 +8,7 @@ mod conf;
 mod connection_args;
 mod enforce;
 mod pe_conf;
+mod report;
 mod status;
 
 pub use args::Cli;
@@ -111,6 +112,7 @@ where
             Selected::Nothing(f) => Err(f),
         },
         args::Command::Status(a) => status::status(&a),
+        args::Command::Report(a) => report::report(&a),
         args::Command::Conf(c) => conf::run(c),
         args::Command::Completions { shell } => {
             let mut cmd = Cli::command();

@@ -58,10 +58,10 @@ pub fn effective(classification: &Value) -> (Value, String) {
     (Value::Bool(true), "PE's default".to_string())
 }
 
-pub fn status(a: &StatusArgs) -> Result<Exit, Failure> {
-    let json = a.output.format == Format::Json;
+/// The rows of the table, the exit code and, when nothing applies, the
+/// error (also used by `report` for its opt-out state).
+pub fn collect(a: &StatusArgs) -> (Vec<StatusRow>, Exit, Option<String>) {
     let mut rows: Vec<StatusRow> = Vec::new();
-
     // pe.conf
     let path = a
         .layer
@@ -88,7 +88,7 @@ pub fn status(a: &StatusArgs) -> Result<Exit, Failure> {
     }
 
     // The classifier and what follows from it.
-    let host = Host::current();
+    let host = Host::current_with_certname(a.certname.as_deref());
     let applies = a.classifier.classifier
         || config::classifier_configured(&a.classifier.connection.requested(), &host).is_some();
     if !applies {
@@ -111,6 +111,12 @@ pub fn status(a: &StatusArgs) -> Result<Exit, Failure> {
         Exit::Ok
     };
     let error = all_na.then(|| "no layer applies on this host: nothing to check".to_string());
+    (rows, exit, error)
+}
+
+pub fn status(a: &StatusArgs) -> Result<Exit, Failure> {
+    let json = a.output.format == Format::Json;
+    let (rows, exit, error) = collect(a);
     if json {
         let report = Report {
             schema: SCHEMA,

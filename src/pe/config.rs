@@ -65,6 +65,16 @@ impl Host {
         }
     }
 
+    /// This machine, with its certname given (`--certname`) instead of discovered.
+    pub fn current_with_certname(certname: Option<&str>) -> Host {
+        let mut h = Host::current();
+        if let Some(c) = certname {
+            let c = c.to_string();
+            h.certname_fn = Box::new(move || c.clone());
+        }
+        h
+    }
+
     /// A made-up machine (tests).
     pub fn fake(home: Option<PathBuf>, token_env: Option<String>, certname: &str) -> Host {
         let c = certname.to_string();
@@ -383,6 +393,12 @@ mod tests {
             std::fs::write(p, text).unwrap();
         }
         d
+    }
+
+    #[test]
+    fn a_given_certname_is_used_without_discovery() {
+        let h = Host::current_with_certname(Some("given.example.test"));
+        assert_eq!(h.certname(), "given.example.test");
     }
 
     #[test]

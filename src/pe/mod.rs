@@ -18,6 +18,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod orchestrator;
+pub mod puppetdb;
 
 pub use error::PeError;
 pub use http::{PeHttp, Secret};

@@ -7,7 +7,8 @@ use clap::Parser;
 /// pe-sim: an HTTPS simulator of the Puppet Enterprise APIs used by pe-analytics.
 ///
 /// It serves the node classifier (`/classifier-api/v1`), the status API
-/// (`/status/v1`) and a few RBAC-shaped errors on one port (like PE's 4433), and the
+/// (`/status/v1`), a PuppetDB-shaped query API (`/pdb/query/v4`) and a few RBAC-shaped errors
+/// on one port (like PE's 4433), and the
 /// orchestrator (`/orchestrator/v1`) on a second port (like PE's 8143). Everything is
 /// served over TLS with a private CA that pe-sim generates into `--state-dir`, together
 /// with client certificates, an RBAC token file and a `pe.conf`.
@@ -168,6 +169,21 @@ pub struct Args {
     /// (a stale class cache, as after an upgrade).
     #[arg(long = "fail-first-write-422")]
     pub fail_first_write_422: bool,
+
+    /// Number of active synthetic nodes in the PuppetDB-shaped query API
+    /// (`/pdb/query/v4/{nodes,facts,inventory}` on the console port): the primary plus
+    /// agents with a fixed mix of OS and Puppet versions; one more, deactivated node is
+    /// never counted.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub puppetdb_nodes: usize,
+
+    /// Answer every PuppetDB query with this HTTP status (e.g. 500, 503).
+    #[arg(long, value_name = "CODE")]
+    pub puppetdb_status: Option<u16>,
+
+    /// Answer every PuppetDB query with 200 and a JSON object that is not a query result.
+    #[arg(long)]
+    pub puppetdb_malformed: bool,
 
     /// Append every recorded request as a JSON line to FILE.
     #[arg(long, value_name = "FILE")]

@@ -16,7 +16,7 @@ use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
 use super::state::Sim;
-use super::{classifier, orchestrator, seed, status, tls};
+use super::{classifier, orchestrator, puppetdb, seed, status, tls};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Listener {
@@ -373,6 +373,13 @@ async fn route(sim: &Arc<Sim>, kind: Listener, r: &mut Req) -> Reply {
                     return e;
                 }
                 return classifier::handle(sim, r);
+            }
+            if let Some(rest) = sub("/pdb/query/v4") {
+                r.path = rest;
+                if let Err(e) = check_auth(&r.auth, false) {
+                    return e;
+                }
+                return puppetdb::handle(sim, r);
             }
             if let Some(rest) = sub("/rbac-api") {
                 r.path = rest;
