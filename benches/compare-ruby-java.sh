@@ -19,13 +19,15 @@
 # byte for byte; lightbend writes `"key" : false`, with a blank before the
 # colon, so its output differs by that one line).
 #
-# Measured at 45b7fcd on the shared 2-core machine under load (best of 3):
-#   pe-analytics 0.54 s (1 MB), 7.54 s (10 MB): 10 MB / 1 MB = 13.9x
-#   lightbend (Java 17) 0.82 s, 4.61 s      ruby-hocon 17.3 s (1 MB)
-# Most of pe-analytics's time is not the engine (38 ms / 452 ms in process,
-# benches/hocon.rs) but conf set's semantic check: hocon-parser resolving
-# the document before and after (~47% of samples), the unified diff (~7-10%)
-# and secret masking (~5-7%), all computed even with --stdout.
+# Measured at b22d1a1 on the 2-core machine, otherwise idle (best of 3):
+#   pe-analytics 0.161 s (1 MB), 1.791 s (10 MB): 10 MB / 1 MB = 11.1x
+#   lightbend (Java 17) 0.615 s, 2.168 s (3.8x and 1.2x slower)
+#   ruby-hocon: 8.7 s for 1 MB in the issue (54x slower), 17.3 s measured
+#   here under load at 45b7fcd
+# (At 45b7fcd, under load: 0.54 s and 7.54 s.) Since then conf set resolves
+# the document before and after on two threads and makes the diff only
+# for --dry-run and JSON output; the resolver (hocon-parser) is still most
+# of the whole-process time.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."

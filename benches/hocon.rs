@@ -17,23 +17,37 @@
 //! Targets (issue): at least 200 MB/s for parse+edit+render, and the 10 MB
 //! document within 12x the time of the 1 MB one.
 //!
-//! Measured at 84c44bd on the shared 2-core dev machine under load (5-7),
-//! criterion medians (1 MB = 1,048,748 bytes, 10 MB = 10,485,867):
+//! Measured on the 2-core dev machine while it was otherwise idle (load
+//! below 1.5), criterion medians (1 MB = 1,048,748 bytes, 10 MB =
+//! 10,485,867), before (79abcef) and after this round of work (b22d1a1):
 //!
-//! | group            | 1 MB              | 10 MB              | 10 MB / 1 MB |
-//! | ---------------- | ----------------- | ------------------ | ------------ |
-//! | parse            | 21.5 ms, 47 MiB/s | 238.6 ms, 42 MiB/s | 11.1x        |
-//! | parse_set_render | 38.0 ms, 26 MiB/s | 451.6 ms, 22 MiB/s | 11.9x        |
-//! | render           | 3.0 ms, 329 MiB/s | 34.7 ms, 288 MiB/s | 11.4x        |
+//! | group            | 1 MB                | 10 MB                | 10 MB / 1 MB |
+//! | ---------------- | ------------------- | -------------------- | ------------ |
+//! | parse            | 8.6 ms, 116 MiB/s   | 83.7 ms, 119 MiB/s   | 9.7x         |
+//! | parse_set_render | 10.9 ms, 92 MiB/s   | 106.2 ms, 94 MiB/s   | 9.7x         |
+//! |   (at 79abcef)   | 34.0 ms, 29 MiB/s   | 338.2 ms, 30 MiB/s   | 10.0x        |
+//! | render           | 0.45 ms, 2.1 GiB/s  | 7.2 ms, 1.35 GiB/s   | 16x (cache)  |
 //!
-//! Where parse+set+render spends its time (perf, 1 MB): parse 61% (the
-//! parser 43%, of which `Parser::key` -> `path::parse_path_tokens` ->
-//! `key_elements`/`string_value`, an owned, unescaped copy of every key that
-//! is then dropped, 16%; the lexer 13%), `Document::set` 21% (`has_value`
-//! and `change_value_on_path` each re-derive every field's key through
-//! `Editor::key_of` -> `key_elements`), render 8%, dropping the tree 8%;
-//! `RawVec::finish_grow` (Vec doubling, mostly the root object's children)
-//! 16% and malloc/free about 20% across all of it.
+//! So the engine is linear, 3.1x faster than at 79abcef, and still about
+//! 2.2x short of the issue's 200 MB/s for parse+set+render.
+//!
+//! Instructions (valgrind --tool=callgrind, HOCON_BENCH_PROFILE=3 minus =1,
+//! per 1 MB parse+set+render): 206.7 M at 79abcef, 63.5 M now: parse 48.6 M
+//! (parser 28.5 M, lexer ~20 M), dropping the tree 5.7 M, set 5.0 M, render
+//! 4.3 M. What took the rest out: key comparison without building owned
+//! keys (`path::simple_key`, `Editor::relation`), one-token keys taken by the
+//! parser without building their elements, byte-level lexing (ASCII class
+//! tables, 16-byte chunks for quoted strings, memchr for comments), render
+//! that copies runs of adjacent tokens at once, presized node lists,
+//! mimalloc, and boxed parse errors so the per-token `Result` fits in
+//! registers. What is left is spread thin (perf: lexer `next_token` 11%,
+//! `Parser::object` 9%, drop 7%, `Parser::next_token` 7%, whitespace
+//! collection 6%, render 6%, page clearing 5%): per-token work in a tree of
+//! one 32-byte node per token. Reaching 200 MB/s needs a different shape,
+//! not more trimming: e.g. a parser that pulls tokens from the lexer with a
+//! peek (no token vector, no put-back churn), and nested values kept as
+//! validated spans that are expanded into nodes only when an edit walks
+//! into them.
 
 /// The allocator the `pe-analytics` binary uses (src/main.rs), so the figures
 /// are the tool's.

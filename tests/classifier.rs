@@ -439,8 +439,9 @@ fn a_server_that_never_answers_times_out_clearly() {
         out.stderr
     );
     assert!(out.stderr.contains("--timeout"), "{}", out.stderr);
+    // A hang detector, not a speed test (loose for loaded machines).
     assert!(
-        start.elapsed() < Duration::from_secs(10),
+        start.elapsed() < Duration::from_secs(60),
         "{:?}",
         start.elapsed()
     );

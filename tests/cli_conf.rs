@@ -507,3 +507,37 @@ fn conf_commands_speak_json() {
     assert_eq!((code, r["outcome"].as_str()), (Some(1), Some("error")));
     assert!(r["error"].as_str().unwrap().contains("invalid key"));
 }
+
+/// Regression: with its reader gone (`... --stdout | head`), the tool used to
+/// panic ("failed printing to stdout: Broken pipe"). It now ends the way Unix
+/// filters do: killed by SIGPIPE, nothing on stderr.
+#[test]
+fn a_closed_stdout_ends_the_command_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+    // Far more than a pipe's buffer (64 KiB), so a write must fail.
+    let mut text = String::from("{\n");
+    for i in 0..20_000 {
+        text.push_str(&format!("  \"puppet_enterprise::profile::x{i}\": {i}\n"));
+    }
+    text.push_str("}\n");
+    let (_dir, path) = write_temp(&text, "pe.conf");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pe-analytics"))
+        .args(["conf", "set", "--stdout", "--file"])
+        .arg(&path)
+        .args([KEY, "false"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(
+        out.status.signal(),
+        Some(libc::SIGPIPE),
+        "{:?} {stderr}",
+        out.status
+    );
+}

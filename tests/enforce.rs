@@ -258,7 +258,9 @@ fn a_job_that_never_finishes_hits_the_deadline_and_is_stopped() {
             &conn(&sim),
         ),
     );
-    assert!(t.elapsed() < Duration::from_secs(15));
+    // Not a speed test: without the deadline the job would hang for the
+    // default 30 minutes; the bound is loose so a loaded machine passes.
+    assert!(t.elapsed() < Duration::from_secs(120), "{:?}", t.elapsed());
     assert_eq!(out.code, 4, "{out:?}");
     assert!(
         out.stderr.contains("did not finish within --wait-timeout"),
@@ -297,7 +299,7 @@ fn ctrl_c_stops_the_job() {
         .unwrap();
     let t = Instant::now();
     while deploys(&sim).is_empty() {
-        assert!(t.elapsed() < Duration::from_secs(20), "no deploy");
+        assert!(t.elapsed() < Duration::from_secs(120), "no deploy");
         std::thread::sleep(Duration::from_millis(50));
     }
     std::thread::sleep(Duration::from_millis(300));
