@@ -438,3 +438,26 @@ fn completions_and_man_page_come_from_the_cli_definition() {
         "{help}"
     );
 }
+
+/// The layer flags are shared by every command; on those that only read,
+/// their help must not promise edits or Puppet runs.
+#[test]
+fn read_only_commands_describe_the_layer_flags_as_reads() {
+    for command in ["check", "status", "report"] {
+        let out = bin().args([command, "--help"]).output().unwrap();
+        assert!(out.status.success(), "{command}");
+        let help = text(&out.stdout);
+        assert!(help.contains("Read pe.conf"), "{command}: {help}");
+        assert!(
+            help.contains("no Puppet run is started"),
+            "{command}: {help}"
+        );
+        assert!(!help.contains("then run Puppet"), "{command}: {help}");
+    }
+    let out = bin().args(["opt-out", "--help"]).output().unwrap();
+    let help = text(&out.stdout);
+    assert!(
+        help.contains("Work on pe.conf") && help.contains("then run Puppet"),
+        "{help}"
+    );
+}

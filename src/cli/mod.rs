@@ -14,7 +14,7 @@ mod status;
 pub use args::Cli;
 
 use crate::output::Exit;
-use clap::{CommandFactory, Parser};
+use clap::{CommandFactory, FromArgMatches};
 use std::ffi::OsString;
 
 /// A command that could not do its job: what to tell the user, and the exit
@@ -76,13 +76,41 @@ certificate in /etc/puppetlabs/puppet/ssl). Give --pe-conf PATH, or --server HOS
     }
 }
 
+/// The command line as clap sees it. The layer flags are shared by every
+/// command; on the commands that only read (check, status, report) their
+/// help says so instead of promising edits and Puppet runs.
+pub fn command() -> clap::Command {
+    const READ_PE_CONF: &str =
+        "Read pe.conf (default path /etc/puppetlabs/enterprise/conf.d/pe.conf, \
+where PE's installer keeps it). Without any layer flag, every layer that applies on this host is \
+read: pe.conf when it exists at the default path, then the classifier when a PE connection is \
+configured. Nothing is written";
+    const READ_CLASSIFIER: &str =
+        "Read the node classifier of a running PE (the \"PE Infrastructure\" \
+node group, class puppet_enterprise, parameter send_analytics_data). Without --pe-conf only this \
+layer is read. Nothing is written and no Puppet run is started";
+    let mut cmd = Cli::command();
+    for name in ["check", "status", "report"] {
+        cmd = cmd.mut_subcommand(name, |sub| {
+            sub.mut_arg("pe_conf", |a| a.help(None::<&str>).long_help(READ_PE_CONF))
+                .mut_arg("classifier", |a| {
+                    a.help(None::<&str>).long_help(READ_CLASSIFIER)
+                })
+        });
+    }
+    cmd
+}
+
 /// Runs the command line `args` (program name first) and returns the exit code.
 pub fn run<I, T>(args: I) -> i32
 where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
+    let parsed = command()
+        .try_get_matches_from(args)
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             // clap's own exit code for usage errors is 2, which here means
@@ -115,12 +143,12 @@ where
         args::Command::Report(a) => report::report(&a),
         args::Command::Conf(c) => conf::run(c),
         args::Command::Completions { shell } => {
-            let mut cmd = Cli::command();
+            let mut cmd = command();
             clap_complete::generate(shell, &mut cmd, "pe-analytics", &mut std::io::stdout());
             Ok(Exit::Ok)
         }
         args::Command::Man => {
-            let man = clap_mangen::Man::new(Cli::command());
+            let man = clap_mangen::Man::new(command());
             match man.render(&mut std::io::stdout()) {
                 Ok(()) => Ok(Exit::Ok),
                 Err(e) => Err(Failure::error(format!("cannot write the man page: {e}"))),
