@@ -602,3 +602,40 @@ fn check_without_a_layer_flag_checks_every_layer_that_applies() {
         .stdout
         .contains("4  the change was made but enforcement failed"));
 }
+
+/// A string "false" in the classifier fails PE's Boolean parameter at
+/// compile time (tests of the real stack: .ci/e2e/run.sh); status says so on
+/// the "applied" row instead of "unknown".
+#[test]
+fn status_says_a_string_value_cannot_be_applied() {
+    let sim = sim(&["--pe-version", "2021.7.1", "--initial-value", "\"false\""]);
+    let out = run(&sim, &with(&["status", "--format", "json"], &conn(&sim)));
+    assert_eq!(out.code, 2, "{out:?}");
+    let j = out.json();
+    let applied = j["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["layer"] == "applied")
+        .unwrap_or_else(|| panic!("{j}"));
+    assert_eq!(applied["verdict"], "not-compliant", "{applied}");
+    assert!(
+        applied["detail"]
+            .as_str()
+            .unwrap()
+            .contains("\"false\", not a boolean"),
+        "{applied}"
+    );
+    // opt-out writes the boolean; the row no longer says it cannot compile.
+    let out = run(&sim, &with(&["opt-out"], &conn(&sim)));
+    assert_eq!(out.code, 0, "{out:?}");
+    let out = run(&sim, &with(&["status", "--format", "json"], &conn(&sim)));
+    let j = out.json();
+    let applied = j["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["layer"] == "applied")
+        .unwrap();
+    assert_eq!(applied["verdict"], "compliant", "{applied}");
+}

@@ -159,6 +159,8 @@ expect_rc 2
   e2e_die "status does not report the classifier layer as not compliant"
 json_get "$PA_OUT" "[l['detail'] for l in j['layers'] if l['layer']=='classifier'][0]" | grep -q invalid ||
   e2e_die "status does not say the classifier value is invalid"
+json_get "$PA_OUT" "[l['detail'] for l in j['layers'] if l['layer']=='applied' and l['verdict']=='not-compliant'][0]" |
+  grep -q "not a boolean" || e2e_die "status does not say the string value cannot be applied"
 run_pa check-string check --classifier --format json
 expect_rc 2
 [ "$(json_get "$PA_OUT" "[l['state'] for l in j['layers'] if l['layer']=='classifier'][0]")" = invalid ] ||

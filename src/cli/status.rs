@@ -223,6 +223,8 @@ fn classifier_rows(a: &StatusArgs, rows: &mut Vec<StatusRow>) {
     let Some(http) = ctx.http.as_ref() else {
         return;
     };
+    // Nodes whose effective value is not a boolean: no run can apply it.
+    let mut uncompilable: Vec<(String, Value)> = Vec::new();
     for t in &targets {
         // PE documents classification as a POST (facts optional); it
         // changes nothing, so it is safe to repeat.
@@ -230,6 +232,9 @@ fn classifier_rows(a: &StatusArgs, rows: &mut Vec<StatusRow>) {
         match http.post(&url, Some(&serde_json::json!({})), true) {
             Ok(ans) => {
                 let (v, from) = effective(&ans.body);
+                if !v.is_boolean() && !v.is_null() {
+                    uncompilable.push((t.clone(), v.clone()));
+                }
                 rows.push(row(
                     "node value",
                     if v == Value::Bool(false) {
@@ -263,6 +268,19 @@ fn classifier_rows(a: &StatusArgs, rows: &mut Vec<StatusRow>) {
         _ => targets.iter().map(|t| (t.clone(), None)).collect(),
     };
     for (t, a) in applied {
+        if let Some((_, v)) = uncompilable.iter().find(|(n, _)| *n == t) {
+            rows.push(row(
+                "applied",
+                NOT,
+                format!(
+                    "no: {PARAM} is {v}, not a boolean; the class parameter is Boolean, so \
+Puppet cannot compile this node's catalog and no run applies anything until the value is a \
+boolean (`pe-analytics opt-out` writes false)"
+                ),
+                Some(&t),
+            ));
+            continue;
+        }
         let detail = match (a, &last_edited) {
             (Some(true), Some(le)) => {
                 format!("a successful orchestrator run since the group's last edit ({le})")
