@@ -639,3 +639,43 @@ fn status_says_a_string_value_cannot_be_applied() {
         .unwrap();
     assert_eq!(applied["verdict"], "compliant", "{applied}");
 }
+
+/// With --certname, the host's certname is never discovered (no `puppet
+/// config print certname`, which takes seconds on a PE primary).
+#[test]
+fn a_given_certname_spares_the_puppet_lookup() {
+    let sim = sim(&["--pe-version", "2021.7.1"]);
+    let (bin, _) = stubs(sim.dir.path());
+    let log = sim.dir.path().join("puppet-calls.log");
+    let puppet = bin.join("puppet");
+    std::fs::write(
+        &puppet,
+        format!(
+            "#!/bin/sh\necho \"puppet $*\" >> '{}'\necho stub.example.test\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&puppet, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    for command in ["status", "check"] {
+        let mut args = with(&[command, "--format", "json"], &conn(&sim));
+        if command == "check" {
+            // check takes no --certname, --orchestrator-url or version flags.
+            args = with(
+                &[command, "--classifier", "--format", "json"],
+                &sim.token_args(),
+            );
+        }
+        let out = run_env(sim.dir.path(), &args, &[("PATH", path.clone())]);
+        assert!(matches!(out.code, 0 | 2), "{command}: {out:?}");
+        if command == "status" {
+            let calls = std::fs::read_to_string(&log).unwrap_or_default();
+            assert_eq!(calls, "", "status with --certname asked puppet: {calls}");
+        }
+    }
+}

@@ -100,7 +100,7 @@ pub fn check(a: &CheckArgs, sel: &Layers) -> Result<Exit, Failure> {
             exit = worst(exit, pe_conf::check(a)?);
         }
     }
-    let (e, report, text) = match run(Goal::OptOut, Mode::Check, &a.classifier, false) {
+    let (e, report, text) = match run(Goal::OptOut, Mode::Check, &a.classifier, false, None) {
         Ok(x) => x,
         Err(b) => {
             let (partial, f) = *b;
@@ -181,7 +181,13 @@ fn change(
             return Err(f);
         }
     };
-    let (e, report, text) = match run(goal, mode, classifier, fix_overrides) {
+    let (e, report, text) = match run(
+        goal,
+        mode,
+        classifier,
+        fix_overrides,
+        enforce_args.certname.as_deref(),
+    ) {
         Ok(x) => x,
         Err(b) => {
             let (partial, f) = *b;
@@ -259,8 +265,9 @@ pub(super) fn run(
     mode: Mode,
     layer: &ClassifierLayer,
     fix_overrides: bool,
+    certname: Option<&str>,
 ) -> Result<(Exit, ClassifierLayerReport, Text), Partial> {
-    let host = Host::current();
+    let host = Host::current_with_certname(certname);
     let conn = config::resolve(&layer.connection.requested(), &host)
         .map_err(|e| Box::new((None, Failure::error(format!("classifier: {e}")))))?;
     let http = PeHttp::new(&conn.client_config())

@@ -30,7 +30,10 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn new(layer: &ClassifierLayer, enforce_certname: Option<&str>) -> Ctx {
-        let host = Host::current();
+        // `--certname` is this host's certname everywhere it is needed (the
+        // default client certificate and URLs too), so it also spares the
+        // slow `puppet config print certname`.
+        let host = Host::current_with_certname(enforce_certname);
         let conn = config::resolve(&layer.connection.requested(), &host).ok();
         let http = conn
             .as_ref()

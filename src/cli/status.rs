@@ -171,7 +171,13 @@ pub fn status(a: &StatusArgs) -> Result<Exit, Failure> {
 }
 
 fn classifier_rows(a: &StatusArgs, rows: &mut Vec<StatusRow>) {
-    let rep = match cl::run(Goal::OptOut, Mode::Check, &a.classifier, false) {
+    let rep = match cl::run(
+        Goal::OptOut,
+        Mode::Check,
+        &a.classifier,
+        false,
+        a.certname.as_deref(),
+    ) {
         Ok((_, rep, _)) => rep,
         Err(b) => {
             let (_, f) = *b;
