@@ -1,9 +1,10 @@
 //! Integration tests of the pe-sim binary, driven over real HTTPS with reqwest + rustls,
 //! trusting only the simulator's generated CA.
 
-use std::io::{BufRead, BufReader, Read};
+mod support;
+
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use reqwest::blocking::{Client, Response};
@@ -38,29 +39,7 @@ impl Sim {
 
     fn start_in(dir: &std::path::Path, args: &[&str]) -> Sim {
         install_provider();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_pe-sim"))
-            .arg("--state-dir")
-            .arg(dir)
-            .args(["--port", "0"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn pe-sim");
-        let mut line = String::new();
-        let mut out = BufReader::new(child.stdout.take().expect("stdout"));
-        let n = out.read_line(&mut line).expect("read JSON line");
-        if n == 0 {
-            let mut err = String::new();
-            let _ = child
-                .stderr
-                .take()
-                .expect("stderr")
-                .read_to_string(&mut err);
-            let _ = child.kill();
-            panic!("pe-sim exited without its JSON line: {err}");
-        }
-        let info: Value = serde_json::from_str(&line).expect("JSON line");
+        let (child, info) = support::spawn_sim(dir, args);
         Sim {
             child,
             info,

@@ -25,31 +25,39 @@ impl Drop for Sim {
     }
 }
 
+/// Starts `pe-sim` on free ports with its state in `state_dir` and reads the
+/// JSON line it prints when ready (URLs, file paths); panics with its stderr
+/// if it exits first. The caller kills the child.
+pub fn spawn_sim(state_dir: &Path, args: &[&str]) -> (Child, Value) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pe-sim"))
+        .arg("--state-dir")
+        .arg(state_dir)
+        .args(["--port", "0", "--orchestrator-port", "0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn pe-sim");
+    let mut line = String::new();
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    if out.read_line(&mut line).expect("read JSON line") == 0 {
+        let mut err = String::new();
+        let _ = child
+            .stderr
+            .take()
+            .expect("stderr")
+            .read_to_string(&mut err);
+        let _ = child.kill();
+        panic!("pe-sim exited without its JSON line: {err}");
+    }
+    let info: Value = serde_json::from_str(&line).expect("JSON line");
+    (child, info)
+}
+
 impl Sim {
     pub fn start(args: &[&str]) -> Sim {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_pe-sim"))
-            .arg("--state-dir")
-            .arg(dir.path())
-            .args(["--port", "0", "--orchestrator-port", "0"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn pe-sim");
-        let mut line = String::new();
-        let mut out = BufReader::new(child.stdout.take().expect("stdout"));
-        if out.read_line(&mut line).expect("read JSON line") == 0 {
-            let mut err = String::new();
-            let _ = child
-                .stderr
-                .take()
-                .expect("stderr")
-                .read_to_string(&mut err);
-            let _ = child.kill();
-            panic!("pe-sim exited without its JSON line: {err}");
-        }
-        let info: Value = serde_json::from_str(&line).expect("JSON line");
+        let (child, info) = spawn_sim(dir.path(), args);
         Sim { child, info, dir }
     }
 
