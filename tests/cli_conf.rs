@@ -13,6 +13,16 @@ const KEY: &str = "puppet_enterprise::send_analytics_data";
 mod support;
 use support::fixtures::{bin, copy_fixture, fixture};
 
+/// `pe-analytics conf set --file FILE ARGS...`.
+fn conf_set(file: &Path, args: &[&str]) -> std::process::Output {
+    bin()
+        .args(["conf", "set", "--file"])
+        .arg(file)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
 fn write_temp(text: &str, file_name: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(file_name);
@@ -36,12 +46,7 @@ fn mtime(path: &Path) -> std::time::SystemTime {
 fn readme_dry_run_example_shows_the_diff() {
     let path = fixture("2016.4-monolithic.conf");
     let before = fs::read(&path).unwrap();
-    let out = bin()
-        .args(["conf", "set", "--file"])
-        .arg(&path)
-        .args(["--dry-run", KEY, "false"])
-        .output()
-        .unwrap();
+    let out = conf_set(&path, &["--dry-run", KEY, "false"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let diff = stdout(&out);
     let shown = path.display().to_string();
@@ -58,12 +63,7 @@ fn set_writes_in_place_keeping_mode() {
     let (_dir, path) = copy_fixture("2021.7-standard.conf");
     fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
     let original = fs::read_to_string(&path).unwrap();
-    let out = bin()
-        .args(["conf", "set", "--file"])
-        .arg(&path)
-        .args([KEY, "false"])
-        .output()
-        .unwrap();
+    let out = conf_set(&path, &[KEY, "false"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let mut expected = Document::parse(&original).unwrap();
     expected
@@ -78,12 +78,7 @@ fn set_writes_in_place_keeping_mode() {
     // The same edit again changes nothing and does not touch the file.
     let before = mtime(&path);
     std::thread::sleep(std::time::Duration::from_millis(20));
-    let out = bin()
-        .args(["conf", "set", "--file"])
-        .arg(&path)
-        .args([KEY, "false"])
-        .output()
-        .unwrap();
+    let out = conf_set(&path, &[KEY, "false"]);
     assert_eq!(out.status.code(), Some(0));
     assert!(
         stdout(&out).contains("nothing to change"),
@@ -200,12 +195,7 @@ fn unset_removes_every_setting() {
 #[test]
 fn malformed_file_is_located_and_untouched() {
     let (_dir, path) = write_temp("{\n  \"a::b\": 1\n  \"c::d\" = [2\n}\n", "pe.conf");
-    let out = bin()
-        .args(["conf", "set", "--file"])
-        .arg(&path)
-        .args([KEY, "false"])
-        .output()
-        .unwrap();
+    let out = conf_set(&path, &[KEY, "false"]);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(
@@ -245,12 +235,7 @@ fn bad_key_and_bad_value_are_errors() {
         (KEY, "", "invalid value"),
         (KEY, "{", "invalid value"),
     ] {
-        let out = bin()
-            .args(["conf", "set", "--file"])
-            .arg(&path)
-            .args([key, value])
-            .output()
-            .unwrap();
+        let out = conf_set(&path, &[key, value]);
         assert_eq!(out.status.code(), Some(1), "{key} {value}");
         assert!(
             stderr(&out).contains(needle),
@@ -271,12 +256,7 @@ fn missing_file_and_directory_are_errors() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("no such file"), "{}", stderr(&out));
-    let out = bin()
-        .args(["conf", "set", "--file"])
-        .arg(dir.path())
-        .args([KEY, "false"])
-        .output()
-        .unwrap();
+    let out = conf_set(dir.path(), &[KEY, "false"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("is a directory"), "{}", stderr(&out));
 }
@@ -390,12 +370,7 @@ fn conformance_cases_through_the_cli() {
 #[test]
 fn array_root_and_unwritable_directory_are_errors() {
     let (_dir, path) = write_temp("[1, 2]\n", "pe.conf");
-    let out = bin()
-        .args(["conf", "set", "--file"])
-        .arg(&path)
-        .args(["a", "1"])
-        .output()
-        .unwrap();
+    let out = conf_set(&path, &["a", "1"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         stderr(&out).contains("root is an array"),

@@ -173,6 +173,16 @@ pub struct Outcome {
     pub lines: Lines,
 }
 
+impl Outcome {
+    /// The runs could not be started: exit 4, `message` on stderr, and the
+    /// run still to do in the report, with `reason`.
+    fn runs_not_started(&mut self, message: String, targets: &[String], env: &str, reason: &str) {
+        self.exit = Exit::Enforce;
+        self.lines.err.push(message);
+        self.layers.push(not_executed(targets, env, reason));
+    }
+}
+
 /// The runs and reloads after the classifier layer. `dry_run`: plan only.
 pub fn after_classifier(
     ctx: &Ctx,
@@ -321,30 +331,28 @@ pub fn after_classifier(
 
     // The real run.
     let Some(orch) = orch else {
-        out.exit = Exit::Enforce;
-        out.lines.err.push(format!(
-            "runs: cannot reach the orchestrator (no connection could be configured); run Puppet yourself: `{}`",
-            job_run_command(&targets, &env)
-        ));
-        out.layers.push(not_executed(
+        out.runs_not_started(
+            format!(
+                "runs: cannot reach the orchestrator (no connection could be configured); run Puppet yourself: `{}`",
+                job_run_command(&targets, &env)
+            ),
             &targets,
             &env,
             "no orchestrator connection could be configured",
-        ));
+        );
         return out;
     };
     if !ctx.http.as_ref().is_some_and(|h| h.auth().token) {
-        out.exit = Exit::Enforce;
-        out.lines.err.push(format!(
-            "runs: the orchestrator needs an RBAC token (--token-file, PE_RBAC_TOKEN or `puppet-access login`); \
+        out.runs_not_started(
+            format!(
+                "runs: the orchestrator needs an RBAC token (--token-file, PE_RBAC_TOKEN or `puppet-access login`); \
 still to do: `{}`",
-            job_run_command(&targets, &env)
-        ));
-        out.layers.push(not_executed(
+                job_run_command(&targets, &env)
+            ),
             &targets,
             &env,
             "the orchestrator needs an RBAC token",
-        ));
+        );
         return out;
     }
     let settings = RunSettings {
@@ -361,16 +369,15 @@ still to do: `{}`",
     ) {
         Ok(r) => r,
         Err(err) => {
-            out.exit = Exit::Enforce;
-            out.lines.err.push(format!(
-                "runs: the orchestrator could not start the runs: {err}\nstill to do: `{}`",
-                job_run_command(&targets, &env)
-            ));
-            out.layers.push(not_executed(
+            out.runs_not_started(
+                format!(
+                    "runs: the orchestrator could not start the runs: {err}\nstill to do: `{}`",
+                    job_run_command(&targets, &env)
+                ),
                 &targets,
                 &env,
                 &format!("the orchestrator could not start the runs: {err}"),
-            ));
+            );
             return out;
         }
     };

@@ -58,6 +58,16 @@ pub fn effective(classification: &Value) -> (Value, String) {
     (Value::Bool(true), "PE's default".to_string())
 }
 
+/// Opted out only by the JSON boolean `false` (a string "false" fails PE's
+/// Boolean parameter).
+fn verdict_of(value: &Value) -> &'static str {
+    if *value == Value::Bool(false) {
+        COMPLIANT
+    } else {
+        NOT
+    }
+}
+
 /// The rows of the table, the exit code and, when nothing applies, the
 /// error (also used by `report` for its opt-out state).
 pub fn collect(a: &StatusArgs) -> (Vec<StatusRow>, Exit, Option<String>) {
@@ -188,11 +198,7 @@ fn classifier_rows(a: &StatusArgs, rows: &mut Vec<StatusRow>) {
     let value = rep.value.clone().unwrap_or(Value::Null);
     rows.push(row(
         "classifier",
-        if value == Value::Bool(false) {
-            COMPLIANT
-        } else {
-            NOT
-        },
+        verdict_of(&value),
         format!(
             "PE Infrastructure: {CLASS}::{PARAM} = {} ({})",
             value,
@@ -243,11 +249,7 @@ fn classifier_rows(a: &StatusArgs, rows: &mut Vec<StatusRow>) {
                 }
                 rows.push(row(
                     "node value",
-                    if v == Value::Bool(false) {
-                        COMPLIANT
-                    } else {
-                        NOT
-                    },
+                    verdict_of(&v),
                     format!("effective {PARAM} = {v} (from {from})"),
                     Some(t),
                 ));
