@@ -19,37 +19,59 @@
 //!
 //! Measured on the 2-core dev machine while it was otherwise idle (load
 //! below 1.5), criterion medians (1 MB = 1,048,748 bytes, 10 MB =
-//! 10,485,867), before (79abcef) and after this round of work (b22d1a1):
+//! 10,485,867). MB/s here is 10^6 bytes per second, the unit;
+//! criterion prints MiB/s (2^20).
 //!
-//! | group            | 1 MB                | 10 MB                | 10 MB / 1 MB |
-//! | ---------------- | ------------------- | -------------------- | ------------ |
-//! | parse            | 8.6 ms, 116 MiB/s   | 83.7 ms, 119 MiB/s   | 9.7x         |
-//! | parse_set_render | 10.9 ms, 92 MiB/s   | 106.2 ms, 94 MiB/s   | 9.7x         |
-//! |   (at 79abcef)   | 34.0 ms, 29 MiB/s   | 338.2 ms, 30 MiB/s   | 10.0x        |
-//! | render           | 0.45 ms, 2.1 GiB/s  | 7.2 ms, 1.35 GiB/s   | 16x (cache)  |
+//! | group            | 1 MB               | 10 MB              | 10 MB / 1 MB |
+//! | ---------------- | ------------------ | ------------------ | ------------ |
+//! | parse            | 2.53 ms, 415 MB/s  | 26.6 ms, 395 MB/s  | 10.5x        |
+//! | parse_set_render | 3.80 ms, 276 MB/s  | 41.0 ms, 256 MB/s  | 10.8x        |
+//! |   (at b22d1a1)   | 10.9 ms, 96 MB/s   | 106 ms, 99 MB/s    | 9.7x         |
+//! |   (at 79abcef)   | 34.0 ms, 31 MB/s   | 338 ms, 31 MB/s    | 10.0x        |
+//! | render           | 0.22 ms, 4.7 GB/s  | 3.27 ms, 3.2 GB/s  | 15x (cache)  |
 //!
-//! So the engine is linear, 3.1x faster than at 79abcef, and still about
-//! 2.2x short of the 200 MB/s for parse+set+render.
+//! So parse+set+render meets the 200 MB/s (1.3x over it at 10 MB)
+//! and stays linear; it is 9x faster than at 79abcef.
 //!
 //! Instructions (valgrind --tool=callgrind, HOCON_BENCH_PROFILE=3 minus =1,
-//! per 1 MB parse+set+render): 206.7 M at 79abcef, 63.5 M now: parse 48.6 M
-//! (parser 28.5 M, lexer ~20 M), dropping the tree 5.7 M, set 5.0 M, render
-//! 4.3 M. What took the rest out: key comparison without building owned
-//! keys (`path::simple_key`, `Editor::relation`), one-token keys taken by the
-//! parser without building their elements, byte-level lexing (ASCII class
-//! tables, 16-byte chunks for quoted strings, memchr for comments), render
-//! that copies runs of adjacent tokens at once, presized node lists,
-//! mimalloc, and boxed parse errors so the per-token `Result` fits in
-//! registers. What is left is spread thin (perf: lexer `next_token` 11%,
-//! `Parser::object` 9%, drop 7%, `Parser::next_token` 7%, whitespace
-//! collection 6%, render 6%, page clearing 5%): per-token work in a tree of
-//! one 32-byte node per token. Reaching 200 MB/s needs a different shape,
-//! not more trimming. Tried and measured: looking ahead with a peek instead
-//! of taking tokens and putting them back gave 64.7 M instructions (no
-//! gain; reverted), so the token shuffling is not where the time goes. Next
-//! to try: nested values kept as validated spans that are expanded into
-//! nodes only when an edit walks into them (fewer nodes to build, drop and
-//! render), and a lexer that classifies 16 bytes at a time.
+//! per 1 MB parse+set+render): 206.7 M at 79abcef, 63.5 M at b22d1a1,
+//! 29.6 M now. The first round took out per-token waste (keys compared as
+//! slices of the document, one-token keys taken without building their
+//! elements, byte-level lexing with class tables and 16-byte chunks,
+//! render by runs of adjacent tokens, presized node lists, mimalloc, boxed
+//! parse errors). That left per-token work spread thin over a tree of one
+//! node per token, so the second round changed the shape of the work:
+//!
+//! * The lexer hands out tokens as the parser asks (`TokenStream`), with no
+//!   token list, so the parser can skip bytes.
+//! * Objects and arrays nested in fields are skimmed (src/hocon/skim.rs:
+//!   checked byte by byte against a plain subset of HOCON, no tokens, no
+//!   nodes) and kept as one `Node::Lazy` span; their nodes are built only
+//!   when an edit walks into them (src/hocon/lazy.rs). An edit of one root
+//!   key builds none of them, and render copies them whole.
+//! * Members on plain lines (`"key": value` and the blanks, comments, line
+//!   breaks and commas around them) are read straight from the bytes into
+//!   the nodes the token parser would build (`Parser::plain_members`).
+//!
+//! Anything outside the plain subset (concatenations, substitutions,
+//! includes, dotted keys, non-ASCII blanks, ...) goes through the token
+//! parser as before, so a document full of it runs at the earlier speed:
+//! the same document with `Xmx: 2048m` (unquoted) and a `${?x}` in each
+//! `java_args` object took 7.45 ms for 1 MB, against 7.32 ms at d97efa8
+//! (best of 50, one-off timing). tests/hocon_lazy.rs and the fuzz targets
+//! check that a lazy parse and a parse that builds every node agree on
+//! every input (success or error, render, nodes, edits).
+//!
+//! What is left (perf, parse+set+render): `Parser::object` with the inlined
+//! plain-line reader 24% (much of it stores and reloads of small structs
+//! on the stack), quoted-string scanning (`quiet_run`) 10%, skimming 9%,
+//! the editor's key comparison over every root field 9% (`simple_key`,
+//! `relation`, `change_value_on_path`, part of memchr's 4.5%), dropping the
+//! tree 6%, copies 6%, render 5%.
+//! Tried and measured, then reverted: looking ahead with a peek instead of
+//! taking tokens and putting them back (64.7 M instructions against 63.5 M,
+//! first round); a 16-bit mask per 16-byte chunk to find the stop in a
+//! quoted string without the byte loop (35.4 M against 30.6 M).
 
 /// The allocator the `pe-analytics` binary uses (src/main.rs), so the figures
 /// are the tool's.

@@ -8,7 +8,10 @@
 //!   a `set` or `remove` that succeeds leaves text that parses again with
 //!   `Document::parse`, renders back to itself, and in which `has(path)` is
 //!   true after `set` and false after `remove`;
-//! * a failed edit leaves the document exactly as it was.
+//! * a failed edit leaves the document exactly as it was;
+//! * `has`, `set` and `remove` give the same results on the document as
+//!   parsed (nested values kept lazily) and on the same document with every
+//!   value built.
 //!
 //! Known failures (found by this target; minimized inputs in README.md).
 //! ruby-hocon 1.3.1 writes the same text in each case; the improved rules do
@@ -162,6 +165,19 @@ fuzz_target!(|data: &[u8]| {
         let mut doc = original.clone();
         let _ = doc.has(path);
         assert_eq!(doc.render(), before, "has() changed the document");
+
+        let outcomes = |doc: Document| {
+            let (mut a, mut b, mut c) = (doc.clone(), doc.clone(), doc);
+            let has = a.has(path).map_err(|e| e.to_string());
+            let set = b.set(path, value).map(|_| b.render()).map_err(|e| e.to_string());
+            let removed = c.remove(path).map(|_| c.render()).map_err(|e| e.to_string());
+            (has, set, removed)
+        };
+        assert_eq!(
+            outcomes(original.clone()),
+            outcomes(original.clone().with_values_built()),
+            "edits differ on lazily kept and built values"
+        );
 
         let mut doc = original.clone();
         match doc.set(path, value) {

@@ -6,6 +6,8 @@
 //! [`EditRules::Improved`] (the default) a few of its outputs are mended; each
 //! mend is marked `Improved:` below and listed in the README.
 
+use super::error::RawError;
+use super::lazy;
 use super::path::{key_elements, simple_key, starts_with, PathExpr};
 use super::token::{Syntax, Token, TokenKind};
 use super::tree::Node;
@@ -75,6 +77,29 @@ impl Editor<'_> {
                 }
             }
         }
+    }
+
+    /// Builds the lazily kept values (see `skim.rs`) of the fields whose
+    /// objects an edit of `desired` may walk into: those whose key `desired`
+    /// lies strictly below. Every other value is only copied or replaced.
+    pub fn expand_on_path(
+        &mut self,
+        children: &mut [Node],
+        desired: &[String],
+    ) -> Result<(), RawError> {
+        let ruby_cr = self.rules == EditRules::Ruby;
+        for child in children.iter_mut() {
+            if !matches!(child, Node::Field(_)) {
+                continue;
+            }
+            let key = self.relation(child, desired);
+            if key.desired_under_key && !key.exact {
+                if let Some(value) = child.field_value_mut() {
+                    lazy::build_in(value, self.buf, self.syntax, ruby_cr)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Whether a field sets `desired` or something below it.

@@ -11,18 +11,22 @@
 
 mod edit;
 mod error;
+mod lazy;
 mod lexer;
 mod parser;
 mod path;
 pub mod render_json;
 mod resolve_guard;
 pub mod semantic;
+mod skim;
 mod token;
 mod tree;
 mod walk;
 
 pub use edit::EditRules;
 pub use error::{HoconError, Location};
+#[doc(hidden)]
+pub use lazy::lazy_parse_disagreement;
 pub use path::PathExpr;
 pub use token::Syntax;
 pub use walk::{FieldInfo, IncludeInfo, ValueKind};
@@ -36,6 +40,10 @@ const BOM: char = '\u{FEFF}';
 
 /// A parsed HOCON document that renders back to its exact input and can be
 /// edited without disturbing anything but the edited field.
+///
+/// Objects and arrays nested in fields may be kept as spans of text until
+/// an edit or a walk needs their nodes (`skim.rs`, `lazy.rs`); nothing
+/// outside this module can tell.
 #[derive(Clone, Debug)]
 pub struct Document {
     /// The text all tokens point into: the input (without BOM), followed by
@@ -59,6 +67,17 @@ impl Document {
         syntax: Syntax,
         rules: EditRules,
     ) -> Result<Document, HoconError> {
+        Document::parse_values(text, syntax, rules, parser::Values::Lazy)
+    }
+
+    /// Parses with nested values either kept lazily (what every public entry
+    /// point does) or all built, which `lazy.rs` compares against.
+    fn parse_values(
+        text: &str,
+        syntax: Syntax,
+        rules: EditRules,
+        values: parser::Values,
+    ) -> Result<Document, HoconError> {
         if text.len() >= u32::MAX as usize / 2 {
             return Err(HoconError::Unsupported(
                 "documents of 2 GiB or more are not supported".into(),
@@ -69,8 +88,10 @@ impl Document {
             None => (false, text),
         };
         let mut buf = body.to_string();
-        let (tokens, problem) = lexer::tokenize_with(&buf, 0, syntax, rules == EditRules::Ruby);
-        let root = parser::parse_document(tokens, &mut buf, syntax, problem)
+        // The tokens come from `body`, which `buf` copies: same offsets, and
+        // the parser may append to `buf` (split JSON keys) as it goes.
+        let tokens = lexer::TokenStream::new(body, 0, syntax, rules == EditRules::Ruby);
+        let root = parser::parse_document(tokens, &mut buf, syntax, values)
             .map_err(|e| e.into_syntax(body))?;
         let newline = match rules {
             EditRules::Ruby => "\n",
@@ -148,9 +169,9 @@ impl Document {
     fn parse_value(&mut self, value: &str) -> Result<Node, HoconError> {
         let start = self.buf.len();
         self.buf.push_str(value);
-        let (tokens, problem) =
-            lexer::tokenize_with(&self.buf, start, self.syntax, self.rules == EditRules::Ruby);
-        let result = parser::parse_single_value(tokens, &mut self.buf, self.syntax, problem);
+        let tokens =
+            lexer::TokenStream::new(value, start, self.syntax, self.rules == EditRules::Ruby);
+        let result = parser::parse_single_value(tokens, &mut self.buf, self.syntax);
         match result {
             Ok(node) => Ok(self.with_document_newlines(node)),
             Err(RawError { offset, msg }) => {
@@ -208,16 +229,8 @@ impl Document {
     /// `has_value?`: includes are not followed, arrays not looked into).
     pub fn has(&mut self, path: &str) -> Result<bool, HoconError> {
         let expr = self.parse_path(path, Syntax::Conf)?;
-        let (syntax, rules, newline) = (self.syntax, self.rules, self.newline);
-        let (children, _) = self.root_object()?;
-        let children = std::mem::take(children);
-        let editor = Editor {
-            buf: &mut self.buf,
-            syntax,
-            rules,
-            newline,
-        };
-        let found = editor.has_value(&children, &expr.elements);
+        let (children, _) = self.take_root_for(&expr.elements)?;
+        let found = self.editor().has_value(&children, &expr.elements);
         *self.root_object()?.0 = children;
         Ok(found)
     }
@@ -253,16 +266,32 @@ impl Document {
         self.edit(&expr, None)
     }
 
-    fn edit(&mut self, expr: &PathExpr, value: Option<Node>) -> Result<(), HoconError> {
-        let (syntax, rules, newline) = (self.syntax, self.rules, self.newline);
+    fn editor(&mut self) -> Editor<'_> {
+        Editor {
+            buf: &mut self.buf,
+            syntax: self.syntax,
+            rules: self.rules,
+            newline: self.newline,
+        }
+    }
+
+    /// The root object's children, taken out for the editor, with the lazily
+    /// kept values that an edit of `desired` walks into built; and whether
+    /// the root is braceless.
+    fn take_root_for(&mut self, desired: &[String]) -> Result<(Vec<Node>, bool), HoconError> {
         let (children, braceless) = self.root_object()?;
         let mut children = std::mem::take(children);
-        let mut editor = Editor {
-            buf: &mut self.buf,
-            syntax,
-            rules,
-            newline,
-        };
+        let built = self.editor().expand_on_path(&mut children, desired);
+        if let Err(e) = built {
+            *self.root_object()?.0 = children;
+            return Err(e.into_syntax(&self.buf));
+        }
+        Ok((children, braceless))
+    }
+
+    fn edit(&mut self, expr: &PathExpr, value: Option<Node>) -> Result<(), HoconError> {
+        let (mut children, braceless) = self.take_root_for(&expr.elements)?;
+        let mut editor = self.editor();
         let related =
             editor.change_value_on_path(&mut children, &expr.elements, value.as_ref(), braceless);
         if let Some(value) = value {
@@ -277,7 +306,8 @@ impl Document {
 
 /// `\r\n` when most line breaks in `text` are CRLF, else `\n`.
 fn line_ending(text: &str) -> &'static str {
-    if !text.as_bytes().contains(&b'\r') {
+    // memchr's vector search: `<[u8]>::contains` was 3% of an edit.
+    if memchr::memchr(b'\r', text.as_bytes()).is_none() {
         return "\n";
     }
     let crlf = text.matches("\r\n").count();

@@ -6,31 +6,62 @@
 //! drops it, so its render of `file("x")` loses the parenthesis).
 
 use super::error::RawError;
+use super::lexer::TokenStream;
 use super::path::{has_byte, parse_path_tokens, PathExpr};
+use super::skim;
 use super::token::{is_hocon_whitespace, Syntax, Token, TokenKind};
 use super::tree::Node;
 
-/// Parses a whole document (tokens from [`super::lexer::tokenize`]) into the
+/// How a document's nested values are parsed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Values {
+    /// Every value is built into nodes.
+    Built,
+    /// Objects and arrays nested in the root object's fields that
+    /// [`skim::skim`] vouches for are kept as [`Node::Lazy`] spans, to be
+    /// built by [`expand`] only if an edit walks into them.
+    Lazy,
+}
+
+/// Parses a whole document (its tokens, as `tokens` hands them out) into the
 /// root's children.
 pub fn parse_document(
-    tokens: Vec<Token>,
+    tokens: TokenStream,
     buf: &mut String,
     syntax: Syntax,
-    problem: Option<RawError>,
+    values: Values,
 ) -> Result<Vec<Node>, RawError> {
-    let mut p = Parser::new(tokens, buf, syntax, problem);
+    let mut p = Parser::new(tokens, buf, syntax);
+    p.lazy = values == Values::Lazy && syntax == Syntax::Conf;
     p.document()
+}
+
+/// The nodes of a value kept lazily: what parsing it in place would have
+/// built. `ruby_cr` must be what the document was tokenized with.
+pub fn expand(
+    buf: &mut String,
+    lazy: Token,
+    syntax: Syntax,
+    ruby_cr: bool,
+) -> Result<Node, RawError> {
+    let text = lazy.text(buf).to_string();
+    let mut p = Parser::new(
+        TokenStream::new(&text, lazy.start as usize, syntax, ruby_cr),
+        buf,
+        syntax,
+    );
+    let t = p.next_token()?;
+    p.value(t)
 }
 
 /// Parses the text given to `set` as one value (ruby-hocon's
 /// `parse_single_value`): no blanks or comments around it.
 pub fn parse_single_value(
-    tokens: Vec<Token>,
+    tokens: TokenStream,
     buf: &mut String,
     syntax: Syntax,
-    problem: Option<RawError>,
 ) -> Result<Node, RawError> {
-    let mut p = Parser::new(tokens, buf, syntax, problem);
+    let mut p = Parser::new(tokens, buf, syntax);
     let t = p.next_token()?;
     if t.is_whitespace()
         || t.is_newline()
@@ -69,17 +100,20 @@ pub fn parse_single_value(
     }
 }
 
-struct Parser<'b> {
-    /// Tokens in reverse order, so the next one is popped off the end.
-    rest: Vec<Token>,
+struct Parser<'t, 'b> {
+    tokens: TokenStream<'t>,
+    /// Tokens taken and put back, the next one last.
     buffer: Vec<Token>,
     buf: &'b mut String,
     syntax: Syntax,
-    problem: Option<RawError>,
     /// How deep the current value is nested (objects, arrays, dotted keys).
     depth: usize,
+    /// How many objects and arrays enclose the current token.
+    level: usize,
     /// Whether the first (outermost) object has been started.
     root_seen: bool,
+    /// Whether values may be kept as [`Node::Lazy`] (see [`Values::Lazy`]).
+    lazy: bool,
 }
 
 /// The deepest nesting accepted: objects, arrays and dotted-key elements
@@ -88,22 +122,17 @@ struct Parser<'b> {
 /// end of the stack, whatever the input.
 pub const MAX_DEPTH: usize = 128;
 
-impl<'b> Parser<'b> {
-    fn new(
-        mut tokens: Vec<Token>,
-        buf: &'b mut String,
-        syntax: Syntax,
-        problem: Option<RawError>,
-    ) -> Self {
-        tokens.reverse();
+impl<'t, 'b> Parser<'t, 'b> {
+    fn new(tokens: TokenStream<'t>, buf: &'b mut String, syntax: Syntax) -> Self {
         Parser {
-            rest: tokens,
+            tokens,
             buffer: Vec::new(),
             buf,
             syntax,
-            problem,
             depth: 0,
+            level: 0,
             root_seen: false,
+            lazy: false,
         }
     }
 
@@ -125,16 +154,13 @@ impl<'b> Parser<'b> {
     fn pop_token(&mut self) -> Result<Token, RawError> {
         let t = match self.buffer.pop() {
             Some(t) => t,
-            None => self.rest.pop().unwrap_or(Token::new(
-                TokenKind::Eof,
-                self.buf.len(),
-                self.buf.len(),
-            )),
+            None => self.tokens.next(),
         };
         if t.kind == TokenKind::Problem {
             return Err(self
-                .problem
-                .clone()
+                .tokens
+                .problem()
+                .cloned()
                 .unwrap_or_else(|| RawError::new(t.start as usize, "invalid input")));
         }
         Ok(t)
@@ -288,16 +314,126 @@ impl<'b> Parser<'b> {
             Ok(Node::Simple(t))
         } else if matches!(t.kind, TokenKind::OpenCurly | TokenKind::OpenSquare) {
             self.deeper(t, 1)?;
+            if let Some(lazy) = self.skim(t) {
+                self.depth -= 1;
+                return Ok(lazy);
+            }
+            self.level += 1;
             let node = if t.kind == TokenKind::OpenCurly {
                 self.object(Some(t))
             } else {
                 self.array(t)
             };
+            self.level -= 1;
             self.depth -= 1;
             node
         } else {
             Err(self.unexpected(t, "a value"))
         }
+    }
+
+    /// The value opened by `open` as one [`Node::Lazy`] span, when lazy
+    /// values are on, the value sits in a root field (or one level below,
+    /// so a value the skimmer gives up on still has its parts skimmed), and
+    /// the skimmer vouches for it.
+    fn skim(&mut self, open: Token) -> Option<Node> {
+        if !self.lazy
+            || !(1..=2).contains(&self.level)
+            || !self.buffer.is_empty()
+            || !self.tokens.is_at(open.end as usize)
+        {
+            return None;
+        }
+        let (text, base) = self.tokens.text();
+        let start = open.start as usize - base;
+        let budget = skim::MAX_DEPTH.min(MAX_DEPTH + 1 - self.depth);
+        let skimmed = skim::skim(text.as_bytes(), start, budget)?;
+        let end = base + skimmed.end;
+        self.tokens.resume_at(end);
+        Some(Node::Lazy(
+            Token::new(open.kind, open.start as usize, end),
+            skimmed.depth as u8,
+        ))
+    }
+
+    /// At the top of an object's member loop: reads members on plain lines
+    /// (see [`skim::plain_field`]) and the blanks, line breaks, comments and
+    /// commas between them straight from the bytes, building the nodes the
+    /// loop would build from tokens, and stops at the first thing that is
+    /// not plain, back at the top of the loop. Most of a pe.conf is such
+    /// lines; going through the token stream for each of their five or six
+    /// tokens was most of the time of a parse.
+    ///
+    /// Returns true when it stopped after a member without having read a
+    /// comma after it (the loop then finishes the separator).
+    fn plain_members(&mut self, nodes: &mut Vec<Node>) -> bool {
+        // The loop may have read one token ahead and put it back: read it
+        // again from the bytes.
+        if let [t] = self.buffer[..] {
+            if t.kind != TokenKind::Eof && self.tokens.is_at(t.end as usize) {
+                self.buffer.clear();
+                self.tokens.resume_at(t.start as usize);
+            }
+        }
+        if !self.buffer.is_empty() {
+            return false;
+        }
+        let Some(start) = self.tokens.position() else {
+            return false;
+        };
+        let (text, base) = self.tokens.text();
+        let bytes = text.as_bytes();
+        let crlf = self.tokens.crlf_newline();
+        let budget = skim::MAX_DEPTH.min(MAX_DEPTH - self.depth);
+        let at_base = |t: Token| Token {
+            start: t.start + base as u32,
+            end: t.end + base as u32,
+            ..t
+        };
+        let mut pos = start - base;
+        // After a member, until a line break or comma ends it.
+        let mut in_separator = false;
+        loop {
+            loop {
+                if in_separator && bytes.get(pos) == Some(&b',') {
+                    nodes.push(Node::Token(at_base(Token::new(
+                        TokenKind::Comma,
+                        pos,
+                        pos + 1,
+                    ))));
+                    pos += 1;
+                    in_separator = false;
+                    continue;
+                }
+                match skim::gap_token(bytes, pos, crlf) {
+                    Some(t) => {
+                        nodes.push(Node::Token(at_base(t)));
+                        pos = t.end as usize;
+                    }
+                    None => break,
+                }
+            }
+            let Some(f) = skim::plain_field(bytes, pos, budget, crlf) else {
+                break;
+            };
+            let mut field = Vec::with_capacity(5);
+            field.push(Node::Path(vec![at_base(f.key)]));
+            for t in [f.blanks_after_key, f.separator, f.blanks_after_separator]
+                .into_iter()
+                .flatten()
+            {
+                field.push(Node::Token(at_base(t)));
+            }
+            pos = f.value.end();
+            field.push(match f.value {
+                skim::PlainValue::Token(t) => Node::Simple(at_base(t)),
+                skim::PlainValue::Skimmed(t, depth) => Node::Lazy(at_base(t), depth as u8),
+            });
+            nodes.push(Node::Field(field));
+            in_separator = true;
+        }
+        self.tokens.resume_at(pos + base);
+        in_separator
     }
 
     /// "found X, expected Y". Tokens that may hold a value (strings, unquoted
@@ -471,7 +607,7 @@ impl<'b> Parser<'b> {
             Vec::with_capacity(16)
         } else {
             self.root_seen = true;
-            Vec::with_capacity(self.rest.len() / 2 + 8)
+            Vec::with_capacity(self.tokens.remaining() / 16 + 8)
         };
         let mut after_comma = false;
         let had_open_curly = open_curly.is_some();
@@ -479,6 +615,14 @@ impl<'b> Parser<'b> {
             nodes.push(Node::Token(open));
         }
         loop {
+            if self.lazy && self.plain_members(&mut nodes) {
+                // It stopped after a member's line, maybe in the blanks
+                // before the comma that separates it from the next: finish
+                // the separator as after any member.
+                self.check_element_separator(&mut nodes)?;
+                after_comma = true;
+                continue;
+            }
             let t = self.next_token_collecting_whitespace(&mut nodes)?;
             if t.kind == TokenKind::CloseCurly {
                 if self.syntax == Syntax::Json && after_comma {
@@ -630,7 +774,10 @@ impl<'b> Parser<'b> {
             }
             self.put_back(t);
             missing_curly = true;
-            self.object(None)?
+            self.level += 1;
+            let root = self.object(None)?;
+            self.level -= 1;
+            root
         };
         match result {
             Node::Object(inner) if missing_curly => children.extend(inner),

@@ -27,6 +27,11 @@ pub enum Node {
     Array(Vec<Node>),
     /// Values side by side on one line, with the blanks between them.
     Concat(Vec<Node>),
+    /// An object or array (the token's kind says which: `{` or `[`) kept
+    /// as the span of its text, and how deep it nests. The parser leaves
+    /// values it has skimmed this way (see `skim.rs`); `Document` builds
+    /// their nodes when an edit or a walk needs them.
+    Lazy(Token, u8),
     /// Where an edit just deleted a field; lets the tidy-up pass find lines the
     /// edit emptied. Never survives an edit and renders as nothing.
     Removed,
@@ -40,13 +45,18 @@ impl Node {
             | Node::Object(c)
             | Node::Array(c)
             | Node::Concat(c) => c,
-            Node::Token(_) | Node::Path(_) | Node::Simple(_) | Node::Removed => &[],
+            Node::Token(_) | Node::Path(_) | Node::Simple(_) | Node::Lazy(..) | Node::Removed => {
+                &[]
+            }
         }
     }
 
     /// A value that holds other nodes (ruby-hocon's `ConfigNodeComplexValue`).
     pub fn is_complex_value(&self) -> bool {
-        matches!(self, Node::Object(_) | Node::Array(_) | Node::Concat(_))
+        matches!(
+            self,
+            Node::Object(_) | Node::Array(_) | Node::Concat(_) | Node::Lazy(..)
+        )
     }
 
     pub fn is_value(&self) -> bool {
@@ -95,7 +105,7 @@ impl Node {
 
     fn write(&self, w: &mut SpanWriter, include_text: Option<&str>) {
         match self {
-            Node::Token(t) | Node::Simple(t) => w.token(*t),
+            Node::Token(t) | Node::Simple(t) | Node::Lazy(t, _) => w.token(*t),
             Node::Path(tokens) => tokens.iter().for_each(|t| w.token(*t)),
             Node::Include(_) if include_text.is_some() => w.text(include_text.unwrap_or("")),
             _ => {
@@ -103,7 +113,7 @@ impl Node {
                 // than through a call each.
                 for child in self.children() {
                     match child {
-                        Node::Token(t) | Node::Simple(t) => w.token(*t),
+                        Node::Token(t) | Node::Simple(t) | Node::Lazy(t, _) => w.token(*t),
                         other => other.write(w, include_text),
                     }
                 }
@@ -123,6 +133,7 @@ impl Node {
             .unwrap_or(0);
         match self {
             Node::Object(_) | Node::Array(_) => 1 + inner,
+            Node::Lazy(_, depth) => *depth as usize,
             Node::Field(_) => {
                 let periods = self.field_path().map_or(0, |tokens| {
                     tokens

@@ -53,15 +53,22 @@ pub struct IncludeInfo {
 impl Document {
     /// Every field, in document order, with nested fields after their parent.
     pub fn fields(&self) -> Vec<FieldInfo> {
-        self.walk().fields
+        self.walk().0
     }
 
     /// Every include statement, in document order.
     pub fn includes(&self) -> Vec<IncludeInfo> {
-        self.walk().includes
+        self.walk().1
     }
 
-    fn walk(&self) -> Walker<'_> {
+    fn walk(&self) -> (Vec<FieldInfo>, Vec<IncludeInfo>) {
+        if self.has_lazy_values() {
+            return self.fully_built().walk_built();
+        }
+        self.walk_built()
+    }
+
+    fn walk_built(&self) -> (Vec<FieldInfo>, Vec<IncludeInfo>) {
         let mut walker = Walker {
             buf: &self.buf,
             offset: if self.bom { '\u{FEFF}'.len_utf8() } else { 0 },
@@ -71,7 +78,7 @@ impl Document {
         for node in &self.root {
             walker.node(node, &[], false);
         }
-        walker
+        (walker.fields, walker.includes)
     }
 }
 
