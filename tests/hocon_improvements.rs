@@ -318,3 +318,42 @@ fn deep_nesting_is_an_error_not_a_crash() {
     let ok = "a: ".to_string() + &"[".repeat(100) + &"]".repeat(100);
     assert_eq!(Document::parse(&ok).unwrap().render(), ok);
 }
+
+/// Found by the fuzzer (round 5, `known/edit/remove-comma-on-next-line`):
+/// a member's comma may stand on a later line (`a: 1\n, b: 2`). Removing
+/// the member left that comma with no member before it, which does not
+/// parse; ruby-hocon writes the same (it takes commas only up to the line
+/// break). A comma that an edit leaves with no member before it goes too.
+#[test]
+fn a_removed_members_comma_on_a_later_line_goes_with_it() {
+    let cases = [
+        ("a: 1\n, b: 2\n", "\n, b: 2\n", "b: 2\n"),
+        (
+            "{\n  a: 1\n  , b: 2\n}\n",
+            "{\n  \n  , b: 2\n}\n",
+            "{\n  b: 2\n}\n",
+        ),
+        (
+            "x: 0,\na: 1\n, b: 2\n",
+            "x: 0,\n\n, b: 2\n",
+            "x: 0,\nb: 2\n",
+        ),
+    ];
+    for (input, ruby_output, improved) in cases {
+        let (ruby, ours) = both(input, "remove", "a", "");
+        assert_eq!(ruby, ruby_output, "{input:?}");
+        assert!(Document::parse(&ruby).is_err(), "{input:?}");
+        assert_eq!(ours, improved, "{input:?}");
+        assert_reparses(&ours);
+    }
+    // A comma that still follows a member stays.
+    for (input, improved) in [
+        ("x: 0\na: 1\n, b: 2\n", "x: 0\n, b: 2\n"),
+        ("x: 0\na: 1 # c\n\n, b: 2\n", "x: 0\n# c\n\n, b: 2\n"),
+        ("x: 0,\na: 1,\n", "x: 0,\n"),
+    ] {
+        let (_, ours) = both(input, "remove", "a", "");
+        assert_eq!(ours, improved, "{input:?}");
+        assert_reparses(&ours);
+    }
+}

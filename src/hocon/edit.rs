@@ -233,6 +233,9 @@ impl Editor<'_> {
     /// only the deleted field is removed whole, instead of being left with
     /// its indentation (or nothing) before the line break.
     fn tidy_removed(&mut self, children: &mut Vec<Node>, braceless_root: bool) {
+        if self.improved() && children.iter().any(|c| matches!(c, Node::Removed)) {
+            drop_orphan_commas(children);
+        }
         while let Some(m) = children.iter().position(|c| matches!(c, Node::Removed)) {
             children.remove(m);
             if !self.improved() {
@@ -503,6 +506,32 @@ impl Editor<'_> {
                 children.push(field);
             }
         }
+    }
+}
+
+/// Improved: a member's comma may stand on a later line (`a: 1\n, b: 2`).
+/// Once the member is deleted, that comma follows no member (it comes first,
+/// or after another comma), which does not parse; ruby-hocon leaves it.
+/// Drops such commas, with the blanks after them.
+fn drop_orphan_commas(children: &mut Vec<Node>) {
+    let mut member_before = false;
+    let mut i = 0;
+    while i < children.len() {
+        match &children[i] {
+            Node::Field(_) | Node::Include(_) => member_before = true,
+            c if c.is_token(TokenKind::Comma) => {
+                if !member_before {
+                    children.remove(i);
+                    while i < children.len() && children[i].is_whitespace() {
+                        children.remove(i);
+                    }
+                    continue;
+                }
+                member_before = false;
+            }
+            _ => {}
+        }
+        i += 1;
     }
 }
 
