@@ -5,11 +5,10 @@
 mod support;
 
 use serde_json::Value;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use support::{run_env, with, Out, Sim};
+use support::{run_env, with, write_script, Out, Sim};
 
 const PRIMARY: &str = "primary.example.test";
 const CONSOLE: &str = "console.example.test";
@@ -41,12 +40,10 @@ fn stubs(dir: &Path) -> (PathBuf, PathBuf) {
     let log = dir.join("reloads.log");
     for name in ["systemctl", "service"] {
         let p = bin.join(name);
-        std::fs::write(
+        write_script(
             &p,
-            format!("#!/bin/sh\necho \"{name} $*\" >> '{}'\n", log.display()),
-        )
-        .unwrap();
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+            &format!("#!/bin/sh\necho \"{name} $*\" >> '{}'\n", log.display()),
+        );
     }
     (bin, log)
 }
@@ -544,8 +541,7 @@ fn a_failed_reload_exits_4_and_says_what_remains() {
     std::fs::create_dir_all(&bin).unwrap();
     for name in ["systemctl", "service"] {
         let p = bin.join(name);
-        std::fs::write(&p, "#!/bin/sh\necho 'reload refused' >&2\nexit 1\n").unwrap();
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        write_script(&p, "#!/bin/sh\necho 'reload refused' >&2\nexit 1\n");
     }
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
     let out = run_env(
@@ -612,12 +608,7 @@ fn status_says_a_string_value_cannot_be_applied() {
     let out = run(&sim, &with(&["status", "--format", "json"], &conn(&sim)));
     assert_eq!(out.code, 2, "{out:?}");
     let j = out.json();
-    let applied = j["layers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["layer"] == "applied")
-        .unwrap_or_else(|| panic!("{j}"));
+    let applied = layer(&j, "applied");
     assert_eq!(applied["verdict"], "not-compliant", "{applied}");
     assert!(
         applied["detail"]
@@ -631,12 +622,7 @@ fn status_says_a_string_value_cannot_be_applied() {
     assert_eq!(out.code, 0, "{out:?}");
     let out = run(&sim, &with(&["status", "--format", "json"], &conn(&sim)));
     let j = out.json();
-    let applied = j["layers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["layer"] == "applied")
-        .unwrap();
+    let applied = layer(&j, "applied");
     assert_eq!(applied["verdict"], "compliant", "{applied}");
 }
 
@@ -648,15 +634,13 @@ fn a_given_certname_spares_the_puppet_lookup() {
     let (bin, _) = stubs(sim.dir.path());
     let log = sim.dir.path().join("puppet-calls.log");
     let puppet = bin.join("puppet");
-    std::fs::write(
+    write_script(
         &puppet,
-        format!(
+        &format!(
             "#!/bin/sh\necho \"puppet $*\" >> '{}'\necho stub.example.test\n",
             log.display()
         ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&puppet, std::fs::Permissions::from_mode(0o755)).unwrap();
+    );
     let path = format!(
         "{}:{}",
         bin.display(),

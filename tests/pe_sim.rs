@@ -870,15 +870,14 @@ fn sigterm_exits_cleanly() {
 
 #[test]
 fn agent_command_runs_a_program_per_node_and_maps_its_exit_code() {
-    use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     // A stand-in for `puppet agent -t`: exit 2 (changes) on the primary; on the console,
     // container Facter noise, a real error in colour, and exit 1.
     let agent = dir.path().join("fake-agent");
     let calls = dir.path().join("calls");
-    std::fs::write(
+    support::write_script(
         &agent,
-        format!(
+        &format!(
             "#!/bin/sh\necho \"$1 job=$PE_SIM_JOB env=$PE_SIM_ENVIRONMENT noop=$PE_SIM_NOOP\" >> '{}'\n\
              case \"$1\" in\n\
              primary.example.test) echo 'Notice: Applied catalog'; exit 2;;\n\
@@ -888,9 +887,7 @@ fn agent_command_runs_a_program_per_node_and_maps_its_exit_code() {
              esac\n",
             calls.display()
         ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&agent, std::fs::Permissions::from_mode(0o755)).unwrap();
+    );
     let state = dir.path().join("state");
     let sim = Sim::start_in(
         &state,
@@ -941,19 +938,16 @@ fn agent_command_runs_a_program_per_node_and_maps_its_exit_code() {
 
 #[test]
 fn sigterm_stops_an_agent_run_in_progress() {
-    use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let agent = dir.path().join("slow-agent");
     let pid_file = dir.path().join("agent.pid");
-    std::fs::write(
+    support::write_script(
         &agent,
-        format!(
+        &format!(
             "#!/bin/sh\necho $$ > '{}'\nexec sleep 120\n",
             pid_file.display()
         ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&agent, std::fs::Permissions::from_mode(0o755)).unwrap();
+    );
     let mut sim = Sim::start_in(
         &dir.path().join("state"),
         &[

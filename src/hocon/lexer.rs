@@ -329,18 +329,8 @@ impl Lexer<'_> {
 
     fn comment(&mut self) -> Token {
         let start = self.pos;
-        let rest = &self.buf.as_bytes()[start..];
-        let mut end = start + memchr::memchr(b'\n', rest).unwrap_or(rest.len());
-        // A comment stops before "\r\n" (ruby-hocon: before "\n" only).
-        if self.crlf_newline
-            && end > start
-            && end < self.buf.len()
-            && self.buf.as_bytes()[end - 1] == b'\r'
-        {
-            end -= 1;
-        }
-        self.pos = end;
-        Token::new(TokenKind::Comment, start, end)
+        self.pos = comment_end(self.buf.as_bytes(), start, self.crlf_newline);
+        Token::new(TokenKind::Comment, start, self.pos)
     }
 
     /// Unquoted text; `true`, `false` and `null` at its start are their own
@@ -540,6 +530,18 @@ impl Lexer<'_> {
         }
         Ok(Token::new(TokenKind::Substitution, start, self.pos))
     }
+}
+
+/// Where the comment starting at `text[start]` ends: before its line break,
+/// which is `\r\n` when `crlf_newline` (ruby-hocon: `\n` only, so its
+/// comments keep a `\r`). The lexer and the plain-line reader (skim.rs)
+/// both end comments here.
+pub(super) fn comment_end(text: &[u8], start: usize, crlf_newline: bool) -> usize {
+    let mut end = start + memchr::memchr(b'\n', &text[start..]).unwrap_or(text.len() - start);
+    if crlf_newline && end > start && end < text.len() && text[end - 1] == b'\r' {
+        end -= 1;
+    }
+    end
 }
 
 /// Control characters as Ruby's `[[:cntrl:]]` matches them (C0, DEL and C1).

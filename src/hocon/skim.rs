@@ -19,7 +19,7 @@
 //!
 //! [`Node::Lazy`]: super::tree::Node::Lazy
 
-use super::lexer::{is_ruby_number, quiet_run, NUMBER_CHARS};
+use super::lexer::{comment_end, is_ruby_number, quiet_run, NUMBER_CHARS};
 use super::token::{Token, TokenKind};
 
 /// The deepest value the skimmer follows (objects and arrays, the skimmed
@@ -179,12 +179,7 @@ pub fn gap_token(text: &[u8], pos: usize, crlf_newline: bool) -> Option<Token> {
         (b'\n', _) if pos < text.len() => pos + 1,
         (b'\r', b'\n') if crlf_newline => pos + 2,
         (b'#', _) | (b'/', b'/') => {
-            // As the lexer's `comment`: up to the line break, and before a
-            // `\r` that starts one when `\r\n` is a line break.
-            let mut end = pos + memchr::memchr(b'\n', &text[pos..]).unwrap_or(text.len() - pos);
-            if crlf_newline && end > pos && end < text.len() && text[end - 1] == b'\r' {
-                end -= 1;
-            }
+            let end = comment_end(text, pos, crlf_newline);
             return Some(Token::new(TokenKind::Comment, pos, end));
         }
         _ => return None,

@@ -25,6 +25,14 @@ impl Drop for Sim {
     }
 }
 
+/// Writes an executable stub (a `#!/bin/sh` script standing in for
+/// `systemctl`, `puppet`, `puppet agent -t`, ...).
+pub fn write_script(path: &Path, text: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, text).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
 /// Starts `pe-sim` on free ports with its state in `state_dir` and reads the
 /// JSON line it prints when ready (URLs, file paths); panics with its stderr
 /// if it exits first. The caller kills the child.
