@@ -3,7 +3,7 @@
 # documents (the same bytes benches/hocon.rs measures in process):
 #
 #   pe-analytics conf set --file F --stdout puppet_enterprise::send_analytics_data false
-#   ruby-hocon 1.3.1 (via /work/shared/tools/hocon-oracle.rb ... set)        1 MB only
+#   ruby-hocon 1.3.1 (via tests/data/tools/hocon-oracle.rb ... set)        1 MB only
 #   lightbend config 1.3.1 (Java, ConfigDocumentFactory.parseFile +
 #     withValueText + render), when the jar and a JDK are present
 #
@@ -41,7 +41,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-5}
-ORACLE=${ORACLE:-/work/shared/tools/hocon-oracle.rb}
+ORACLE=${ORACLE:-tests/data/tools/hocon-oracle.rb}
 CONFIG_JAR=${CONFIG_JAR:-/usr/share/java/typesafe-config.jar}
 KEY=puppet_enterprise::send_analytics_data
 QKEY='"puppet_enterprise::send_analytics_data"'

@@ -278,11 +278,11 @@ fn usage_errors_exit_1_not_2() {
 /// would not mean what it says.
 #[test]
 fn conformance_cases_through_the_cli() {
-    let shared = std::env::var_os("PE_ANALYTICS_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"));
     let cases: Value = serde_json::from_str(
-        &fs::read_to_string(shared.join("hocon-conformance/configdocument-cases.json")).unwrap(),
+        &fs::read_to_string(support::data::data(
+            "hocon-conformance/configdocument-cases.json",
+        ))
+        .unwrap(),
     )
     .unwrap();
     let mut checked = 0;

@@ -1,19 +1,16 @@
-//! ruby-hocon's ConfigDocument cases (../shared/hocon-conformance), run
+//! ruby-hocon's ConfigDocument cases (tests/data/hocon-conformance), run
 //! against the library under ruby-hocon's own rules, and under the improved
 //! rules where a documented improvement applies.
+
+#[path = "support/data.rs"]
+mod data;
 
 use pe_analytics::hocon::{Document, EditRules, Syntax};
 use serde_json::Value;
 use std::path::PathBuf;
 
-fn shared_dir() -> PathBuf {
-    std::env::var_os("PE_ANALYTICS_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"))
-}
-
 fn cases() -> Vec<Value> {
-    load(&shared_dir().join("hocon-conformance/configdocument-cases.json"))
+    load(&data::data("hocon-conformance/configdocument-cases.json"))
 }
 
 fn load(path: &std::path::Path) -> Vec<Value> {

@@ -1,7 +1,10 @@
-//! Every data file of ../shared/hocon-conformance/parse/: the library accepts
+//! Every data file of tests/data/hocon-conformance/parse/: the library accepts
 //! what ruby-hocon's document parser accepts and renders it back byte for
 //! byte (also where ruby-hocon does not: `include file("x")`, `${ a }`), and
 //! the files that resolve give the value the manifest records.
+
+#[path = "support/data.rs"]
+mod data;
 
 use pe_analytics::hocon::semantic::resolve_file;
 use pe_analytics::hocon::{Document, EditRules};
@@ -10,10 +13,7 @@ use serde_json::Value;
 use std::path::PathBuf;
 
 fn parse_dir() -> PathBuf {
-    std::env::var_os("PE_ANALYTICS_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"))
-        .join("hocon-conformance/parse")
+    data::data("hocon-conformance/parse")
 }
 
 /// Files whose resolved value legitimately differs from ruby-hocon's: they

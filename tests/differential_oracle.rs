@@ -1,12 +1,15 @@
 //! Differential test against ruby-hocon itself (the library Puppet uses):
 //! generated pe.conf-like documents and edits go through
-//! `../shared/tools/hocon-oracle.rb` in one batch, and the library under
+//! `tests/data/tools/hocon-oracle.rb` in one batch, and the library under
 //! `EditRules::Ruby` must produce the same bytes. Under the default rules, the
 //! output must parse and say what the edit meant.
 //!
 //! Needs `ruby` and Debian's `ruby-hocon` (.ci/run installs them).
 //! `PE_ANALYTICS_DIFF_CASES` (default 600) and `PE_ANALYTICS_DIFF_SEED` vary
 //! the run.
+
+#[path = "support/data.rs"]
+mod data;
 
 use pe_analytics::hocon::{Document, EditRules, Syntax};
 use proptest::prelude::*;
@@ -352,10 +355,7 @@ fn generate_mutated(count: usize, seed: u64) -> Vec<Value> {
 }
 
 fn oracle(cases: &[Value]) -> Vec<Value> {
-    let shared = std::env::var_os("PE_ANALYTICS_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"));
-    let script = shared.join("tools/hocon-oracle.rb");
+    let script = data::data("tools/hocon-oracle.rb");
     let mut child = Command::new("ruby")
         .arg(&script)
         .stdin(Stdio::piped())

@@ -1,6 +1,6 @@
 //! The deliberate improvements over ruby-hocon's edits (README, "Deviations
 //! from ruby-hocon"). Each test states ruby-hocon's output (from
-//! ../shared/reference/hocon-edit-rules.md) and the library's.
+//! the edit rules recorded from ruby-hocon 1.3.1, R-numbers as in the README) and the library's.
 
 use pe_analytics::hocon::{Document, EditRules, Syntax};
 

@@ -9,6 +9,9 @@
 //! escapes, dotted keys, includes, substitutions, unclosed values), so both
 //! sides of each edge are taken.
 
+#[path = "support/data.rs"]
+mod data;
+
 use pe_analytics::hocon::{lazy_parse_disagreement, Document, EditRules, Syntax};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -43,16 +46,10 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-fn shared() -> PathBuf {
-    std::env::var_os("PE_ANALYTICS_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"))
-}
-
 #[test]
 fn known_documents_parse_the_same_lazily_and_built() {
     let mut files = Vec::new();
-    files_under(&shared().join("hocon-conformance/parse"), &mut files);
+    files_under(&data::data("hocon-conformance/parse"), &mut files);
     files_under(
         &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures"),
         &mut files,
@@ -68,14 +65,15 @@ fn known_documents_parse_the_same_lazily_and_built() {
     // The fixtures alone are more than 20 files.
     assert!(checked > 20, "only {checked} files found");
 
-    let cases = shared().join("hocon-conformance/configdocument-cases.json");
-    if let Ok(json) = std::fs::read_to_string(&cases) {
-        let json: serde_json::Value = serde_json::from_str(&json).unwrap();
-        let mut inputs = Vec::new();
-        collect_strings(&json, &mut inputs);
-        for input in &inputs {
-            assert_agree(input, "a configdocument case");
-        }
+    let cases = data::data("hocon-conformance/configdocument-cases.json");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&cases).unwrap()).unwrap();
+    let mut inputs = Vec::new();
+    collect_strings(&json, &mut inputs);
+    // 77 cases, each with at least an input.
+    assert!(inputs.len() >= 77, "only {} case strings", inputs.len());
+    for input in &inputs {
+        assert_agree(input, "a configdocument case");
     }
 }
 

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod data;
 pub mod fixtures;
 
 use std::io::{BufRead, BufReader, Read};
