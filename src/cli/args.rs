@@ -1,17 +1,21 @@
 //! The command line, declared with clap. Names, flags and exit codes here are
 //! a contract: checks outside the project call them exactly so.
 
+//!
+//! Presentation (headings, examples, exit codes per command) is described
+//! here and in [`super::help`]; `super::command` puts them together.
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
-pub const EXIT_CODES: &str = "\
-Exit codes:
-  0  done, or already in the wanted state (nothing written)
-  1  error (bad input, unreadable or malformed file, refused write)
-  2  changes pending (--dry-run, --check, check) or not opted out
-  3  key not set (conf get)
-  4  the change was made but enforcement failed (a Puppet run failed, timed out or was
-     interrupted, a node was not connected, or a reload failed); the output says what remains";
+/// Help headings: options are grouped by what they are for, as cargo and rg do.
+pub const LAYERS_HELP: &str = "Layers";
+pub const CHANGE_HELP: &str = "Change options";
+pub const RUNS_HELP: &str = "Puppet runs and reloads";
+pub const NODES_HELP: &str = "Nodes and versions";
+pub const OUTPUT_HELP: &str = "Output";
+pub const FILE_HELP: &str = "File";
+pub const REPORT_HELP: &str = "What the report reads";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -24,7 +28,6 @@ For a fresh install, pe-analytics sets \"puppet_enterprise::send_analytics_data\
 editing the file in place exactly as Puppet's own HOCON library (ruby-hocon) would, without disturbing \
 comments, order, spacing or line endings. Every edit is verified by resolving the file before and after; \
 writes are atomic and keep the file's mode and owner.",
-    after_help = EXIT_CODES,
     propagate_version = true
 )]
 pub struct Cli {
@@ -35,20 +38,15 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Turn analytics data collection off
-    #[command(after_help = EXIT_CODES)]
     OptOut(OptOutArgs),
     /// Turn analytics data collection back on
-    #[command(after_help = EXIT_CODES)]
     OptIn(OptInArgs),
     /// Report whether the installation is opted out, changing nothing
-    #[command(after_help = EXIT_CODES)]
     Check(CheckArgs),
     /// One table of every layer: opted out or not, and why (exit 0 opted out everywhere, 2 not)
-    #[command(after_help = EXIT_CODES)]
     Status(StatusArgs),
     /// Show what PE's analytics collect about this installation (license, versions, node and
     /// OS counts from PuppetDB), item by item, and the opt-out state
-    #[command(after_help = REPORT_EXIT_CODES)]
     Report(ReportArgs),
     /// Read and edit any pe.conf key with ruby-hocon's edit rules
     #[command(subcommand)]
@@ -58,12 +56,25 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff) to standard output
-    Man,
+    /// Print a man page (roff), or write them all into a directory
+    Man(ManArgs),
+}
+
+/// `pe-analytics man [COMMAND...] [--out-dir DIR]`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The command whose page to print, e.g. opt-out or conf set [default: the top-level page]
+    #[arg(value_name = "COMMAND", conflicts_with = "out_dir")]
+    pub command: Vec<String>,
+    /// Write every page (pe-analytics.1, pe-analytics-opt-out.1, ...) into DIR instead, and print
+    /// their paths (for packagers)
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
 }
 
 /// Which pe.conf to work on.
 #[derive(Debug, Args, Clone)]
+#[command(next_help_heading = LAYERS_HELP)]
 pub struct PeConfLayer {
     /// Work on pe.conf (default path /etc/puppetlabs/enterprise/conf.d/pe.conf, where PE's installer
     /// keeps it). Without any layer flag, every layer that applies on this host is done: pe.conf when it
@@ -81,6 +92,7 @@ pub struct PeConfLayer {
 pub use super::connection_args::ClassifierLayer;
 
 #[derive(Debug, Args, Clone)]
+#[command(next_help_heading = OUTPUT_HELP)]
 pub struct OutputArgs {
     /// Output format: short text for people, or a stable JSON object for pipelines
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -94,6 +106,7 @@ pub enum Format {
 }
 
 #[derive(Debug, Args, Clone)]
+#[command(next_help_heading = CHANGE_HELP)]
 pub struct ChangeArgs {
     /// Show a unified diff of what would change and write nothing; exit 2 if anything would change
     #[arg(long, conflicts_with = "check")]
@@ -112,7 +125,7 @@ pub struct ChangeArgs {
 /// After the classifier change: the Puppet runs that apply it, and the
 /// reloads PE 2016.5.1 needs.
 #[derive(Debug, Args, Clone)]
-#[command(next_help_heading = "Puppet runs and reloads (classifier layer)")]
+#[command(next_help_heading = RUNS_HELP)]
 pub struct EnforceArgs {
     /// Run Puppet on these nodes instead of the ones the classifier names
     /// (puppet_master_host, console_host, nodes pinned to PE Master and PE Console)
@@ -135,9 +148,6 @@ pub struct EnforceArgs {
     /// File holding the PE version
     #[arg(long, value_name = "FILE", default_value = crate::enforce::plan::DEFAULT_PE_VERSION_FILE)]
     pub pe_version_file: PathBuf,
-    /// This host's certname [default: `puppet config print certname`, else the FQDN]
-    #[arg(long, value_name = "CERTNAME")]
-    pub certname: Option<String>,
     /// On PE 2016.5.1: do not reload pe-console-services and pe-puppetserver after the runs
     #[arg(long)]
     pub no_reload: bool,
@@ -156,21 +166,22 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
 }
 
 #[derive(Debug, Args)]
+// Field order is help order: headings appear in the order of their first flag.
 pub struct OptOutArgs {
     #[command(flatten)]
     pub layer: PeConfLayer,
     #[command(flatten)]
-    pub classifier: ClassifierLayer,
-    #[command(flatten)]
-    pub enforce: EnforceArgs,
+    pub change: ChangeArgs,
     /// With --classifier: also remove send_analytics_data from puppet_enterprise::profile::master
     /// and ::console in other groups (classes or configuration data) where it defeats the change
-    #[arg(long, requires = "classifier")]
+    #[arg(long, requires = "classifier", help_heading = CHANGE_HELP)]
     pub fix_overrides: bool,
     #[command(flatten)]
-    pub change: ChangeArgs,
-    #[command(flatten)]
     pub output: OutputArgs,
+    #[command(flatten)]
+    pub enforce: EnforceArgs,
+    #[command(flatten)]
+    pub classifier: ClassifierLayer,
 }
 
 #[derive(Debug, Args)]
@@ -178,21 +189,21 @@ pub struct OptInArgs {
     #[command(flatten)]
     pub layer: PeConfLayer,
     #[command(flatten)]
-    pub classifier: ClassifierLayer,
-    #[command(flatten)]
-    pub enforce: EnforceArgs,
-    /// With --classifier: also remove send_analytics_data from puppet_enterprise::profile::master
-    /// and ::console in other groups (classes or configuration data) where it defeats the change
-    #[arg(long, requires = "classifier")]
-    pub fix_overrides: bool,
+    pub change: ChangeArgs,
     /// Write "puppet_enterprise::send_analytics_data": true instead of removing the key
     /// (removing it restores PE's default, which is true)
-    #[arg(long)]
+    #[arg(long, help_heading = CHANGE_HELP)]
     pub explicit: bool,
-    #[command(flatten)]
-    pub change: ChangeArgs,
+    /// With --classifier: also remove send_analytics_data from puppet_enterprise::profile::master
+    /// and ::console in other groups (classes or configuration data) where it defeats the change
+    #[arg(long, requires = "classifier", help_heading = CHANGE_HELP)]
+    pub fix_overrides: bool,
     #[command(flatten)]
     pub output: OutputArgs,
+    #[command(flatten)]
+    pub enforce: EnforceArgs,
+    #[command(flatten)]
+    pub classifier: ClassifierLayer,
 }
 
 #[derive(Debug, Args)]
@@ -200,12 +211,12 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub layer: PeConfLayer,
     /// Accepted for symmetry with opt-out and opt-in: check never writes anything
-    #[arg(long)]
+    #[arg(long, help_heading = CHANGE_HELP)]
     pub dry_run: bool,
     #[command(flatten)]
-    pub classifier: ClassifierLayer,
-    #[command(flatten)]
     pub output: OutputArgs,
+    #[command(flatten)]
+    pub classifier: ClassifierLayer,
 }
 
 #[derive(Debug, Args)]
@@ -213,32 +224,32 @@ pub struct StatusArgs {
     #[command(flatten)]
     pub layer: PeConfLayer,
     #[command(flatten)]
-    pub classifier: ClassifierLayer,
+    pub output: OutputArgs,
     /// The nodes to report on instead of the ones the classifier names
-    #[arg(long, value_name = "NODE,...", value_delimiter = ',')]
+    #[arg(long, value_name = "NODE,...", value_delimiter = ',', help_heading = NODES_HELP)]
     pub nodes: Vec<String>,
-    /// This host's certname [default: `puppet config print certname`, else the FQDN]
-    #[arg(long, value_name = "CERTNAME")]
-    pub certname: Option<String>,
     /// The file PE (2018.1+) creates when analytics collection is off, checked when this host is
     /// one of the nodes
     #[arg(
         long,
         value_name = "FILE",
-        default_value = "/etc/puppetlabs/analytics-opt-out"
+        env = "PE_ANALYTICS_MARKER_FILE",
+        default_value = "/etc/puppetlabs/analytics-opt-out",
+        help_heading = NODES_HELP
     )]
     pub marker_file: PathBuf,
     /// The PE version (YEAR.RELEASE.PATCH) instead of detecting it
-    #[arg(long, value_name = "VERSION")]
+    #[arg(long, value_name = "VERSION", help_heading = NODES_HELP)]
     pub pe_version: Option<String>,
     /// File holding the PE version
-    #[arg(long, value_name = "FILE", default_value = crate::enforce::plan::DEFAULT_PE_VERSION_FILE)]
+    #[arg(long, value_name = "FILE", default_value = crate::enforce::plan::DEFAULT_PE_VERSION_FILE, help_heading = NODES_HELP)]
     pub pe_version_file: PathBuf,
     #[command(flatten)]
-    pub output: OutputArgs,
+    pub classifier: ClassifierLayer,
 }
 
 #[derive(Debug, Args, Clone)]
+#[command(next_help_heading = FILE_HELP)]
 pub struct FileArg {
     /// The HOCON file to work on
     #[arg(long, short = 'f', value_name = "FILE", default_value = crate::peconf::DEFAULT_PE_CONF)]
@@ -246,6 +257,7 @@ pub struct FileArg {
 }
 
 #[derive(Debug, Args, Clone)]
+#[command(next_help_heading = CHANGE_HELP)]
 pub struct WriteArgs {
     /// Print the whole resulting document and write nothing (secrets included: it is the file)
     #[arg(long, conflicts_with = "dry_run")]
@@ -257,15 +269,24 @@ pub struct WriteArgs {
     #[arg(long)]
     pub backup: bool,
     /// Output format: short text for people, or a stable JSON object for pipelines
-    #[arg(long, value_enum, default_value_t = Format::Text, conflicts_with = "stdout")]
+    #[arg(
+        long,
+        value_enum,
+        default_value_t = Format::Text,
+        conflicts_with = "stdout",
+        help_heading = OUTPUT_HELP
+    )]
     pub format: Format,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum ConfCommand {
+    // Positionals first: a flattened struct's help heading carries over to
+    // the fields after it.
     /// Print a key's value as HOCON text; exit 3 if the key is not set
-    #[command(after_help = KEY_HELP)]
     Get {
+        /// A HOCON path expression, e.g. '"puppet_enterprise::x".y' or puppet_enterprise::send_analytics_data
+        key: String,
         #[command(flatten)]
         file: FileArg,
         #[command(flatten)]
@@ -273,62 +294,55 @@ pub enum ConfCommand {
         /// Print the values of secret keys (passwords, tokens, private keys) instead of <redacted>
         #[arg(long)]
         show_secrets: bool,
-        /// A HOCON path expression, e.g. '"puppet_enterprise::x".y' or puppet_enterprise::send_analytics_data
-        key: String,
     },
     /// Set a key to a HOCON value, editing the file as ruby-hocon would
-    #[command(after_help = KEY_HELP)]
     Set {
-        #[command(flatten)]
-        file: FileArg,
-        #[command(flatten)]
-        write: WriteArgs,
         /// A HOCON path expression, e.g. '"puppet_enterprise::x".y' or puppet_enterprise::send_analytics_data
         key: String,
         /// HOCON value text: false, "text", [1, 2], {a: 1}
         #[arg(allow_hyphen_values = true)]
         value: String,
-    },
-    /// Remove every setting of a key
-    #[command(after_help = KEY_HELP)]
-    Unset {
         #[command(flatten)]
         file: FileArg,
         #[command(flatten)]
         write: WriteArgs,
+        /// Write a value that PE cannot use anyway: puppet_enterprise::send_analytics_data set to
+        /// anything but true or false (the class parameter is Boolean, so catalog compilation
+        /// would fail on every infrastructure node)
+        #[arg(long, help_heading = CHANGE_HELP)]
+        force: bool,
+    },
+    /// Remove every setting of a key
+    Unset {
         /// A HOCON path expression, e.g. '"puppet_enterprise::x".y' or puppet_enterprise::send_analytics_data
         key: String,
+        #[command(flatten)]
+        file: FileArg,
+        #[command(flatten)]
+        write: WriteArgs,
     },
 }
-
-const KEY_HELP: &str = "\
-KEY is a HOCON path expression as ruby-hocon takes it: '.' separates keys, and a key containing ':'
-must be double-quoted ('\"puppet_enterprise::x\".y'). For convenience, when KEY has no double quote,
-each '.'-separated part that contains ':' is quoted for you, so puppet_enterprise::send_analytics_data
-means the single key \"puppet_enterprise::send_analytics_data\".
-
-Exit codes:
-  0  done, or nothing to change
-  1  error
-  2  changes pending (--dry-run)
-  3  key not set (get)";
-
-pub const REPORT_EXIT_CODES: &str = "\
-Exit codes:
-  0  the report was produced; every item that applies here was gathered (items that do not
-     apply, such as a missing license file, are shown as absent)
-  1  an item could not be gathered: a malformed license file (FILE:LINE), PuppetDB unreachable
-     or answering an error or an unexpected shape, bad flags; the report is still printed";
 
 /// `pe-analytics report`: the status flags (for the opt-out state) plus where the collected data lives.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// PuppetDB base URL [default: https://<--server>:8081, else https://<this host's certname>:8081]
-    #[arg(long, value_name = "URL", help_heading = super::connection_args::CONNECTION_HELP)]
-    pub puppetdb_url: Option<String>,
-    /// PE's license file
-    #[arg(long, value_name = "FILE", default_value = crate::report::license::DEFAULT_LICENSE_FILE)]
-    pub license_file: PathBuf,
     #[command(flatten)]
     pub status: StatusArgs,
+    /// PuppetDB URL, with or without /pdb/query/v4 [default: https://<--server>:8081, else
+    /// https://<this host's certname>:8081]
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "PE_ANALYTICS_PUPPETDB_URL",
+        help_heading = super::connection_args::CONNECTION_HELP
+    )]
+    pub puppetdb_url: Option<String>,
+    /// PE's license file
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = crate::report::license::DEFAULT_LICENSE_FILE,
+        help_heading = REPORT_HELP
+    )]
+    pub license_file: PathBuf,
 }

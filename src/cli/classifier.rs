@@ -100,7 +100,13 @@ pub fn check(a: &CheckArgs, sel: &Layers) -> Result<Exit, Failure> {
             exit = worst(exit, pe_conf::check(a)?);
         }
     }
-    let (e, report, text) = match run(Goal::OptOut, Mode::Check, &a.classifier, false, None) {
+    let (e, report, text) = match run(
+        Goal::OptOut,
+        Mode::Check,
+        &a.classifier,
+        false,
+        a.classifier.connection.certname.as_deref(),
+    ) {
         Ok(x) => x,
         Err(b) => {
             let (partial, f) = *b;
@@ -168,7 +174,7 @@ fn change(
         Mode::Apply
     };
     // The PE version first: below 2016.4 there is nothing to change.
-    let ctx = enforce::Ctx::new(classifier, enforce_args.certname.as_deref());
+    let ctx = enforce::Ctx::new(classifier, classifier.connection.certname.as_deref());
     let version = match ctx.version(enforce_args).and_then(|v| {
         enforce::refuse_old(&v)?;
         Ok(v)
@@ -186,7 +192,7 @@ fn change(
         mode,
         classifier,
         fix_overrides,
-        enforce_args.certname.as_deref(),
+        classifier.connection.certname.as_deref(),
     ) {
         Ok(x) => x,
         Err(b) => {

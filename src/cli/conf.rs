@@ -6,12 +6,12 @@ use super::pe_conf::located;
 use super::Failure;
 use crate::files::TextFile;
 use crate::hocon::semantic::{resolve_file, value_at};
-use crate::hocon::{Document, EditRules, HoconError};
+use crate::hocon::{Document, EditRules, HoconError, Syntax};
 use crate::output::report::ConfReport;
 use crate::output::{diff, Exit};
 use crate::peconf::plan::{self, Edit, PlanError};
 use crate::peconf::secrets::{is_secret_key, looks_like_pem, REDACTED};
-use crate::peconf::{key_to_path, syntax_for};
+use crate::peconf::{key_to_path, syntax_for, ANALYTICS_KEY};
 use serde_json::Value;
 use std::time::SystemTime;
 
@@ -30,6 +30,7 @@ pub fn run(command: ConfCommand) -> Result<Exit, Failure> {
         ConfCommand::Set {
             file,
             write,
+            force,
             key,
             value,
         } => {
@@ -38,7 +39,7 @@ pub fn run(command: ConfCommand) -> Result<Exit, Failure> {
                 path: key_to_path(&key),
                 value,
             };
-            let result = edit_file(&file, &write, edit, &key, &mut report);
+            let result = edit_file(&file, &write, edit, &key, force, &mut report);
             finish(write.format, report, result)
         }
         ConfCommand::Unset { file, write, key } => {
@@ -46,7 +47,7 @@ pub fn run(command: ConfCommand) -> Result<Exit, Failure> {
             let edit = Edit::Remove {
                 path: key_to_path(&key),
             };
-            let result = edit_file(&file, &write, edit, &key, &mut report);
+            let result = edit_file(&file, &write, edit, &key, false, &mut report);
             finish(write.format, report, result)
         }
     }
@@ -87,6 +88,48 @@ fn finish(
         }
     }
     result.map(|(exit, _)| exit)
+}
+
+/// PE declares `send_analytics_data` Boolean in every profile, so any other
+/// value there (`fals`, the string `"false"`, an object) makes catalog
+/// compilation fail on every infrastructure node, which `check` only reports
+/// afterwards. `conf set` refuses it unless `--force` is given, and warns
+/// when it is.
+fn guard_analytics_value(key: &str, value: &str, force: bool) -> Result<(), Failure> {
+    let Ok(mut empty) = Document::parse_with("", Syntax::Conf, EditRules::Improved) else {
+        return Ok(());
+    };
+    // A key that does not parse is reported by the edit itself.
+    let Ok(expr) = empty.parse_path(&key_to_path(key), Syntax::Conf) else {
+        return Ok(());
+    };
+    if expr.elements.first().map(String::as_str) != Some(ANALYTICS_KEY) {
+        return Ok(());
+    }
+    let shown = value.trim();
+    let problem = if expr.elements.len() > 1 {
+        format!("setting {key} would make {ANALYTICS_KEY} an object, not a boolean")
+    } else if shown == "true" || shown == "false" {
+        return Ok(());
+    } else if shown.starts_with('"') {
+        format!(
+            "{shown} is a quoted string, not a boolean: {ANALYTICS_KEY} must be true or false, \
+unquoted"
+        )
+    } else {
+        format!("{shown} is not a boolean: {ANALYTICS_KEY} must be true or false")
+    };
+    let consequence = "PE declares the parameter Boolean, so compiling the catalog of every \
+infrastructure node would fail";
+    if force {
+        eprintln!("warning: {problem}; {consequence} (written anyway: --force)");
+        Ok(())
+    } else {
+        Err(Failure::error(format!(
+            "refusing to write: {problem}; {consequence}. Give true or false, or --force to \
+write it anyway"
+        )))
+    }
 }
 
 fn secret(key_path: &[String], text: &str) -> bool {
@@ -132,6 +175,7 @@ fn edit_file(
     write: &WriteArgs,
     edit: Edit,
     key: &str,
+    force: bool,
     report: &mut ConfReport,
 ) -> Result<(Exit, String), Failure> {
     let path = &file.file;
@@ -146,6 +190,11 @@ fn edit_file(
             other => Failure::error(format!("{}: {other}", path.display())),
         },
     )?;
+    // A value that parsed, but that PE cannot use: before anything is shown
+    // or written, in every mode (a dry run predicts the real run).
+    if let Edit::Set { value, .. } = &edit {
+        guard_analytics_value(key, value, force)?;
+    }
     let changed = planned.changed();
     let shown_edit = match &edit {
         Edit::Set { path, value } if is_secret_key(key) || looks_like_pem(value) => Edit::Set {
@@ -170,13 +219,22 @@ fn edit_file(
     if write.stdout {
         return Ok((Exit::Ok, planned.after.render()));
     }
+    // Results (the diff, what was or would be done) go to stdout, in every
+    // mode; warnings and errors to stderr.
     if write.dry_run {
         if changed {
-            eprintln!("{shown}: would have {what}; nothing written");
-            return Ok((Exit::Pending, report.diff.clone()));
+            return Ok((
+                Exit::Pending,
+                format!(
+                    "{}{shown}: would have {what}; nothing written\n",
+                    report.diff
+                ),
+            ));
         }
-        eprintln!("{shown}: nothing to change");
-        return Ok((Exit::Ok, String::new()));
+        return Ok((
+            Exit::Ok,
+            format!("{shown}: nothing to change; nothing written\n"),
+        ));
     }
     if !changed {
         return Ok((

@@ -4,9 +4,12 @@
 
 mod args;
 mod classifier;
+mod completions;
 mod conf;
 mod connection_args;
 mod enforce;
+mod help;
+mod man;
 mod pe_conf;
 mod report;
 mod status;
@@ -58,7 +61,7 @@ fn select_layers(pe: &args::PeConfLayer, cl: &connection_args::ClassifierLayer) 
     }
     let default = std::path::PathBuf::from(crate::peconf::DEFAULT_PE_CONF);
     let pe_conf = default.exists().then_some(default);
-    let host = crate::pe::config::Host::current();
+    let host = crate::pe::config::Host::current_with_certname(cl.connection.certname.as_deref());
     let classifier =
         crate::pe::config::classifier_configured(&cl.connection.requested(), &host).is_some();
     match (pe_conf, classifier) {
@@ -78,7 +81,8 @@ certificate in /etc/puppetlabs/puppet/ssl). Give --pe-conf PATH, or --server HOS
 
 /// The command line as clap sees it. The layer flags are shared by every
 /// command; on the commands that only read (check, status, report) their
-/// help says so instead of promising edits and Puppet runs.
+/// help says so instead of promising edits and Puppet runs. Every command
+/// gets its examples and exit codes ([`help::PAGES`]).
 pub fn command() -> clap::Command {
     const READ_PE_CONF: &str =
         "Read pe.conf (default path /etc/puppetlabs/enterprise/conf.d/pe.conf, \
@@ -89,16 +93,58 @@ configured. Nothing is written";
         "Read the node classifier of a running PE (the \"PE Infrastructure\" \
 node group, class puppet_enterprise, parameter send_analytics_data). Without --pe-conf only this \
 layer is read. Nothing is written and no Puppet run is started";
-    let mut cmd = Cli::command();
-    for name in ["check", "status", "report"] {
-        cmd = cmd.mut_subcommand(name, |sub| {
-            sub.mut_arg("pe_conf", |a| a.help(None::<&str>).long_help(READ_PE_CONF))
-                .mut_arg("classifier", |a| {
-                    a.help(None::<&str>).long_help(READ_CLASSIFIER)
-                })
-        });
+    // mut_subcommands and mut_args, not mut_subcommand and mut_arg: those
+    // move what they change last (commands and help headings reorder).
+    let cmd = Cli::command().mut_subcommands(|sub| {
+        if !["check", "status", "report"].contains(&sub.get_name()) {
+            return sub;
+        }
+        sub.mut_args(|a| match a.get_id().as_str() {
+            "pe_conf" => a.help(None::<&str>).long_help(READ_PE_CONF),
+            "classifier" => a.help(None::<&str>).long_help(READ_CLASSIFIER),
+            _ => a,
+        })
+    });
+    with_pages(cmd, &[])
+}
+
+/// Attaches the help page of `cmd` (at `path`) and of its subcommands.
+fn with_pages(mut cmd: clap::Command, path: &[&str]) -> clap::Command {
+    if let Some(page) = help::page(path) {
+        let text = help::after_help(page, cmd.get_styles());
+        cmd = cmd.after_help(text);
     }
-    cmd
+    cmd.mut_subcommands(|sub| {
+        let name = sub.get_name().to_string();
+        let mut sub_path = path.to_vec();
+        sub_path.push(&name);
+        with_pages(sub, &sub_path)
+    })
+}
+
+fn write_stdout(bytes: &[u8]) -> Result<Exit, Failure> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .map_err(|e| Failure::error(format!("cannot write to standard output: {e}")))?;
+    Ok(Exit::Ok)
+}
+
+/// `pe-analytics man [COMMAND...]` prints one page; `--out-dir DIR` writes
+/// them all and prints their paths.
+fn man_command(a: &args::ManArgs) -> Result<Exit, Failure> {
+    let pages = man::pages(command());
+    if let Some(dir) = &a.out_dir {
+        let written = man::write_all(&pages, dir).map_err(Failure::error)?;
+        let list: String = written
+            .iter()
+            .map(|p| format!("{}\n", p.display()))
+            .collect();
+        return write_stdout(list.as_bytes());
+    }
+    let page = man::find(&pages, &a.command).map_err(Failure::error)?;
+    write_stdout(&man::render(page, &pages))
 }
 
 /// Runs the command line `args` (program name first) and returns the exit code.
@@ -144,16 +190,9 @@ where
         args::Command::Conf(c) => conf::run(c),
         args::Command::Completions { shell } => {
             let mut cmd = command();
-            clap_complete::generate(shell, &mut cmd, "pe-analytics", &mut std::io::stdout());
-            Ok(Exit::Ok)
+            write_stdout(&completions::script(shell, &mut cmd))
         }
-        args::Command::Man => {
-            let man = clap_mangen::Man::new(command());
-            match man.render(&mut std::io::stdout()) {
-                Ok(()) => Ok(Exit::Ok),
-                Err(e) => Err(Failure::error(format!("cannot write the man page: {e}"))),
-            }
-        }
+        args::Command::Man(a) => man_command(&a),
     };
     match result {
         Ok(exit) => exit.code(),

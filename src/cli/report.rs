@@ -312,8 +312,10 @@ pub fn report(a: &ReportArgs) -> Result<Exit, Failure> {
     }
 
     // PuppetDB.
-    let host = Host::current_with_certname(s.certname.as_deref());
+    let host = Host::current_with_certname(s.classifier.connection.certname.as_deref());
     let primary = s
+        .classifier
+        .connection
         .certname
         .clone()
         .unwrap_or_else(|| host.certname().to_string());

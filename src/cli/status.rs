@@ -98,7 +98,7 @@ pub fn collect(a: &StatusArgs) -> (Vec<StatusRow>, Exit, Option<String>) {
     }
 
     // The classifier and what follows from it.
-    let host = Host::current_with_certname(a.certname.as_deref());
+    let host = Host::current_with_certname(a.classifier.connection.certname.as_deref());
     let applies = a.classifier.classifier
         || config::classifier_configured(&a.classifier.connection.requested(), &host).is_some();
     if !applies {
@@ -186,7 +186,7 @@ fn classifier_rows(a: &StatusArgs, rows: &mut Vec<StatusRow>) {
         Mode::Check,
         &a.classifier,
         false,
-        a.certname.as_deref(),
+        a.classifier.connection.certname.as_deref(),
     ) {
         Ok((_, rep, _)) => rep,
         Err(b) => {
@@ -226,7 +226,7 @@ fn classifier_rows(a: &StatusArgs, rows: &mut Vec<StatusRow>) {
         None,
     ));
 
-    let ctx = Ctx::new(&a.classifier, a.certname.as_deref());
+    let ctx = Ctx::new(&a.classifier, a.classifier.connection.certname.as_deref());
     let targets: Vec<String> = if a.nodes.is_empty() {
         rep.run_puppet_on.clone()
     } else {

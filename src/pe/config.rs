@@ -223,15 +223,113 @@ fn expand_home(host: &Host, p: &str) -> PathBuf {
     }
 }
 
-fn check_url(url: &str, flag: &str) -> Result<String, PeError> {
-    let parsed = reqwest::Url::parse(url)
+/// A PE service, for [`service_url`]: what its URL's path is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Service {
+    /// The node classifier, port 4433, `/classifier-api`.
+    Classifier,
+    /// The orchestrator, port 8143, `/orchestrator/v1`.
+    Orchestrator,
+    /// PuppetDB, port 8081, `/pdb/query/v4`.
+    PuppetDb,
+}
+
+impl Service {
+    fn name(self) -> &'static str {
+        match self {
+            Service::Classifier => "the node classifier",
+            Service::Orchestrator => "the orchestrator",
+            Service::PuppetDb => "PuppetDB",
+        }
+    }
+
+    /// The path suffixes that name this service's API, longest first.
+    fn paths(self) -> &'static [&'static str] {
+        match self {
+            Service::Classifier => &["/classifier-api/v1", "/classifier-api"],
+            Service::Orchestrator => &["/orchestrator/v1", "/orchestrator"],
+            Service::PuppetDb => &["/pdb/query/v4", "/pdb/query", "/pdb"],
+        }
+    }
+
+    /// What the normalised URL ends with: the classifier's clients add
+    /// `/v1/...` to `.../classifier-api`; the others add their whole path to
+    /// the server's root.
+    fn canonical_suffix(self) -> &'static str {
+        match self {
+            Service::Classifier => "/classifier-api",
+            Service::Orchestrator | Service::PuppetDb => "",
+        }
+    }
+}
+
+/// Other PE APIs a URL may mistakenly name (e.g. puppet-access.conf's
+/// `service-url`, which is RBAC's).
+const OTHER_APIS: &[(&str, &str)] = &[
+    ("/rbac-api", "RBAC"),
+    ("/rbac-api/v1", "RBAC"),
+    ("/status/v1", "the status service"),
+    ("/activity-api", "the activity service"),
+];
+
+/// Checks and normalises a service URL given with or without its service
+/// path: `https://pe:4433`, `https://pe:4433/` and
+/// `https://pe:4433/classifier-api[/v1]` all give
+/// `https://pe:4433/classifier-api`; `https://pe:8143/orchestrator/v1` gives
+/// `https://pe:8143`. A path that is neither the service's nor another PE
+/// API's is kept as a prefix (a reverse proxy), the service path added.
+pub fn service_url(url: &str, flag: &str, service: Service) -> Result<String, PeError> {
+    let url = url.trim();
+    let example = match service {
+        Service::Classifier => "https://pe.example.com:4433",
+        Service::Orchestrator => "https://pe.example.com:8143",
+        Service::PuppetDb => "https://pe.example.com:8081",
+    };
+    if !url.contains("://") {
+        return Err(PeError::Config(format!(
+            "{flag} {url}: not a URL; give one such as {example}"
+        )));
+    }
+    let mut parsed = reqwest::Url::parse(url)
         .map_err(|e| PeError::Config(format!("{flag} {url}: not a URL ({e})")))?;
     if parsed.scheme() != "https" {
         return Err(PeError::Config(format!(
-            "{flag} {url}: only https:// URLs are accepted (PE's APIs are HTTPS-only)"
+            "{flag} {url}: only https:// URLs are accepted (PE's APIs are HTTPS-only), e.g. {example}"
         )));
     }
-    Ok(url.trim_end_matches('/').to_string())
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(PeError::Config(format!("{flag} {url}: no host")));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(PeError::Config(format!(
+            "{flag} {url}: a query or fragment has no place in a service URL; give e.g. {example}"
+        )));
+    }
+    let path = parsed.path().trim_end_matches('/').to_string();
+    let prefix = if let Some(p) = service.paths().iter().find_map(|s| path.strip_suffix(s)) {
+        p.to_string()
+    } else {
+        let others = [
+            Service::Classifier,
+            Service::Orchestrator,
+            Service::PuppetDb,
+        ]
+        .into_iter()
+        .filter(|s| *s != service)
+        .flat_map(|s| s.paths().iter().map(move |p| (*p, s.name())))
+        .chain(OTHER_APIS.iter().copied());
+        for (other, name) in others {
+            if path.ends_with(other) {
+                return Err(PeError::Config(format!(
+                    "{flag} {url}: {other} is {name}'s API, not {}'s; give e.g. {example}",
+                    service.name()
+                )));
+            }
+        }
+        path
+    };
+    parsed.set_path(&format!("{prefix}{}", service.canonical_suffix()));
+    Ok(parsed.as_str().trim_end_matches('/').to_string())
 }
 
 /// Whether a classifier connection can be configured here without guessing,
@@ -267,7 +365,10 @@ pub fn resolve(req: &Requested, host: &Host) -> Result<Connection, PeError> {
         }
     }
     let classifier_url = if let Some(u) = &req.classifier_url {
-        sourced(check_url(u, "--classifier-url")?, "--classifier-url")
+        sourced(
+            service_url(u, "--classifier-url", Service::Classifier)?,
+            "--classifier-url",
+        )
     } else if let Some(s) = &req.server {
         sourced(https_url(s, CLASSIFIER_PORT, "/classifier-api"), "--server")
     } else if let Some((h, p)) = client_tools_value(host, "puppet-access.conf", "service-url")
@@ -284,14 +385,15 @@ pub fn resolve(req: &Requested, host: &Host) -> Result<Connection, PeError> {
         )
     };
     let orchestrator_url = if let Some(u) = &req.orchestrator_url {
-        sourced(check_url(u, "--orchestrator-url")?, "--orchestrator-url")
+        sourced(
+            service_url(u, "--orchestrator-url", Service::Orchestrator)?,
+            "--orchestrator-url",
+        )
     } else if let Some(s) = &req.server {
         sourced(https_url(s, ORCHESTRATOR_PORT, ""), "--server")
     } else if let Some((u, p)) = client_tools_value(host, "orchestrator.conf", "service-url") {
-        sourced(
-            u.trim_end_matches('/').to_string(),
-            format!("service-url in {}", p.display()),
-        )
+        let source = format!("service-url in {}", p.display());
+        sourced(service_url(&u, &source, Service::Orchestrator)?, source)
     } else {
         sourced(
             https_url(host.certname(), ORCHESTRATOR_PORT, ""),
@@ -484,5 +586,98 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("only https"));
+    }
+    #[test]
+    fn urls_are_taken_with_or_without_their_service_path() {
+        let nc = |u: &str| service_url(u, "--classifier-url", Service::Classifier);
+        for u in [
+            "https://pe.test:4433",
+            "https://pe.test:4433/",
+            "https://pe.test:4433/classifier-api",
+            "https://pe.test:4433/classifier-api/",
+            "https://pe.test:4433/classifier-api/v1",
+            " https://pe.test:4433/classifier-api/v1/ ",
+        ] {
+            assert_eq!(nc(u).unwrap(), "https://pe.test:4433/classifier-api", "{u}");
+        }
+        let orch = |u: &str| service_url(u, "--orchestrator-url", Service::Orchestrator);
+        for u in [
+            "https://pe.test:8143",
+            "https://pe.test:8143/orchestrator",
+            "https://pe.test:8143/orchestrator/v1/",
+        ] {
+            assert_eq!(orch(u).unwrap(), "https://pe.test:8143", "{u}");
+        }
+        let pdb = |u: &str| service_url(u, "--puppetdb-url", Service::PuppetDb);
+        for u in [
+            "https://pe.test:8081/",
+            "https://pe.test:8081/pdb",
+            "https://pe.test:8081/pdb/query/v4",
+        ] {
+            assert_eq!(pdb(u).unwrap(), "https://pe.test:8081", "{u}");
+        }
+        // A reverse proxy's prefix is kept; IPv6 hosts stay bracketed.
+        assert_eq!(
+            nc("https://proxy.test/pe").unwrap(),
+            "https://proxy.test/pe/classifier-api"
+        );
+        assert_eq!(
+            orch("https://[::1]:8143/orchestrator/v1").unwrap(),
+            "https://[::1]:8143"
+        );
+    }
+
+    #[test]
+    fn urls_of_another_service_or_not_https_are_refused() {
+        let nc = |u: &str| {
+            service_url(u, "--classifier-url", Service::Classifier)
+                .unwrap_err()
+                .to_string()
+        };
+        // puppet-access.conf's service-url is RBAC's, a common copy-paste.
+        let e = nc("https://pe.test:4433/rbac-api");
+        assert!(
+            e.contains("RBAC") && e.contains("https://pe.example.com:4433"),
+            "{e}"
+        );
+        let e = nc("https://pe.test:8143/orchestrator/v1");
+        assert!(
+            e.contains("the orchestrator's API, not the node classifier's"),
+            "{e}"
+        );
+        assert!(nc("http://pe.test:4433").contains("only https://"));
+        assert!(nc("pe.test:4433").contains("not a URL; give one such as"));
+        assert!(nc("https://pe.test:4433/?x=1").contains("query"));
+        let e = service_url(
+            "https://pe.test:8081/classifier-api",
+            "--puppetdb-url",
+            Service::PuppetDb,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("not PuppetDB's"), "{e}");
+    }
+
+    #[test]
+    fn orchestrator_conf_urls_are_normalised_too() {
+        let home = home_with(&[
+            (".puppetlabs/token", "tok"),
+            (
+                ".puppetlabs/client-tools/orchestrator.conf",
+                r#"{"options": {"service-url": "https://orch.example.test:8143/orchestrator/v1/"}}"#,
+            ),
+        ]);
+        let host = Host::fake(Some(home.path().into()), None, "pe.example.test");
+        let c = resolve(&Requested::default(), &host).unwrap();
+        assert_eq!(c.orchestrator_url.value, "https://orch.example.test:8143");
+        let req = Requested {
+            classifier_url: Some("https://nc.example.test:4433".into()),
+            ..Default::default()
+        };
+        let c = resolve(&req, &host).unwrap();
+        assert_eq!(
+            c.classifier_url.value,
+            "https://nc.example.test:4433/classifier-api"
+        );
     }
 }

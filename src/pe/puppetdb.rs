@@ -36,18 +36,10 @@ impl PuppetDb<'_> {
     }
 }
 
-/// Checks a `--puppetdb-url`: https only, no trailing slash, no path
-/// beyond the root (the query paths are added to it).
+/// Checks a `--puppetdb-url`: https only, with or without `/pdb/query/v4`;
+/// the server's root, no trailing slash (the query paths are added to it).
 pub fn check_url(url: &str) -> Result<String, PeError> {
-    let parsed = reqwest::Url::parse(url)
-        .map_err(|e| PeError::Config(format!("--puppetdb-url {url}: not a URL ({e})")))?;
-    if parsed.scheme() != "https" {
-        return Err(PeError::Config(format!(
-            "--puppetdb-url {url}: only https:// URLs are accepted (PE's PuppetDB is HTTPS-only, \
-port {PUPPETDB_PORT})"
-        )));
-    }
-    Ok(url.trim_end_matches('/').to_string())
+    super::config::service_url(url, "--puppetdb-url", super::config::Service::PuppetDb)
 }
 
 #[cfg(test)]
