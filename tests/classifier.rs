@@ -118,20 +118,22 @@ fn token_only_auth_and_token_from_environment() {
     let out = sim.run(&with(&["check", "--classifier"], &sim.token_args()));
     assert_eq!(out.code, 2, "{out:?}");
     // PE_RBAC_TOKEN instead of --token-file.
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_pe-analytics"))
-        .args([
-            "opt-out",
-            "--classifier",
-            "--no-run",
-            "--classifier-url",
-            &sim.s("classifier_url"),
-            "--cacert",
-            &sim.s("ca"),
-        ])
-        .env("HOME", sim.dir.path())
-        .env("PE_RBAC_TOKEN", sim.token())
-        .output()
-        .unwrap();
+    let o = support::fixtures::isolate(&mut std::process::Command::new(env!(
+        "CARGO_BIN_EXE_pe-analytics"
+    )))
+    .args([
+        "opt-out",
+        "--classifier",
+        "--no-run",
+        "--classifier-url",
+        &sim.s("classifier_url"),
+        "--cacert",
+        &sim.s("ca"),
+    ])
+    .env("HOME", sim.dir.path())
+    .env("PE_RBAC_TOKEN", sim.token())
+    .output()
+    .unwrap();
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     assert!(!String::from_utf8_lossy(&o.stdout).contains(&sim.token()));
     assert!(!String::from_utf8_lossy(&o.stderr).contains(&sim.token()));

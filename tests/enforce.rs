@@ -282,7 +282,7 @@ fn ctrl_c_stops_the_job() {
     let (bin, _) = stubs(sim.dir.path());
     let home = sim.dir.path().join("home");
     std::fs::create_dir_all(&home).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_pe-analytics"))
+    let child = support::fixtures::isolate(&mut Command::new(env!("CARGO_BIN_EXE_pe-analytics")))
         .args(with(&["opt-out", "--classifier"], &conn(&sim)))
         .env("HOME", &home)
         .env(
@@ -467,15 +467,64 @@ fn opt_in_mirrors_opt_out_runs_included() {
     assert_eq!(deploys(&sim).len(), 1);
 }
 
+/// On a host with neither a pe.conf nor a PE connection, a command without
+/// a layer flag says so (exit 1). The test always asserts: on a host that
+/// has /etc/puppetlabs (a PE node, where the defaults would find pe.conf or
+/// the agent certificate), the command runs in a private mount namespace
+/// where an empty directory hides it.
 #[test]
 fn nothing_applies_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
-    let out = support::run_clean(dir.path(), &["opt-out", "--cacert", "/nonexistent"]);
-    // On a host without pe.conf or a Puppet agent certificate.
-    if !Path::new("/etc/puppetlabs").exists() {
-        assert_eq!(out.code, 1, "{out:?}");
-        assert!(out.stderr.contains("nothing to work on here"), "{out:?}");
-    }
+    // A certname with no certificate anywhere (and no `puppet config print`).
+    let args = [
+        "opt-out",
+        "--cacert",
+        "/nonexistent",
+        "--certname",
+        "no-such-node.invalid",
+    ];
+    let out = if Path::new("/etc/puppetlabs").exists() {
+        run_hiding_etc_puppetlabs(dir.path(), &args)
+    } else {
+        support::run_clean(dir.path(), &args)
+    };
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stderr.contains("nothing to work on here"), "{out:?}");
+    assert!(
+        out.stderr
+            .contains("/etc/puppetlabs/enterprise/conf.d/pe.conf"),
+        "{out:?}"
+    );
+}
+
+/// Runs pe-analytics with an empty tmpfs over /etc/puppetlabs, in a mount
+/// namespace of its own (unshare, util-linux); fails when that is impossible.
+fn run_hiding_etc_puppetlabs(scratch: &Path, args: &[&str]) -> support::Out {
+    let home = scratch.join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let o = support::fixtures::isolate(&mut Command::new("unshare"))
+        .args([
+            "--mount",
+            "--map-root-user",
+            "sh",
+            "-c",
+            "mount -t tmpfs tmpfs /etc/puppetlabs && exec \"$0\" \"$@\"",
+            env!("CARGO_BIN_EXE_pe-analytics"),
+        ])
+        .args(args)
+        .env("HOME", &home)
+        .output()
+        .expect("unshare (util-linux) hides this host's /etc/puppetlabs for the test");
+    let out = support::Out {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    };
+    assert!(
+        !out.stderr.contains("unshare:") && !out.stderr.contains("mount:"),
+        "this host has /etc/puppetlabs; hiding it needs a mount namespace: {out:?}"
+    );
+    out
 }
 
 #[test]

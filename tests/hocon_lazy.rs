@@ -50,6 +50,8 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
 fn known_documents_parse_the_same_lazily_and_built() {
     let mut files = Vec::new();
     files_under(&data::data("hocon-conformance/parse"), &mut files);
+    // The corpus has 64 documents and its manifest: none may go missing unseen.
+    assert!(files.len() >= 65, "only {} corpus files", files.len());
     files_under(
         &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures"),
         &mut files,

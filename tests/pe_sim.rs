@@ -244,7 +244,12 @@ fn tls_and_authentication() {
         .tls_certs_only([Certificate::from_pem(other.cert.pem().as_bytes()).unwrap()])
         .build()
         .unwrap();
-    assert!(wrong.get(&url).send().is_err(), "wrong CA must fail");
+    let err = wrong.get(&url).send().expect_err("wrong CA must fail");
+    assert!(
+        err.is_connect() && chain(&err).contains("UnknownIssuer"),
+        "the server's certificate must be what fails: {}",
+        chain(&err)
+    );
 
     // Unlisted certificate: 403 with a PE-shaped body.
     let mut pem = std::fs::read(sim.s("unlisted_cert")).unwrap();
@@ -785,7 +790,18 @@ fn faults_drop_errors_and_record_file() {
         .get(sim.nc("/groups"))
         .header("X-Authentication", sim.token())
         .send();
-    assert!(first.is_err(), "first connection must be dropped");
+    let err = first.expect_err("first connection must be dropped");
+    // Closed after the handshake, before any answer: not a timeout, not TLS.
+    assert!(
+        !err.is_timeout() && !chain(&err).contains("certificate"),
+        "{}",
+        chain(&err)
+    );
+    assert!(
+        chain(&err).contains("UnexpectedEof"),
+        "the connection must close without an answer: {}",
+        chain(&err)
+    );
     assert_eq!(sim.get(&sim.nc("/groups")).0, 200);
     let lines = std::fs::read_to_string(&record).unwrap();
     let recs: Vec<Value> = lines
@@ -802,6 +818,20 @@ fn faults_drop_errors_and_record_file() {
     assert!([502, 503, 504].contains(&st), "{st}");
 }
 
+/// The error and its sources, for assertions on what failed.
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = format!("{e} [{e:?}]");
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(&format!(" <- {s} [{s:?}]"));
+        source = s.source();
+    }
+    out
+}
+
+/// The connection and TLS handshake succeed, then nothing: the client's
+/// own deadline must be what ends the request (not a refused or reset
+/// connection), and not before it.
 #[test]
 fn never_answer_times_out() {
     let sim = Sim::start(&["--never-answer"]);
@@ -810,7 +840,17 @@ fn never_answer_times_out() {
         .timeout(Duration::from_millis(500))
         .build()
         .unwrap();
-    assert!(c.get(sim.nc("/groups")).send().is_err());
+    let started = std::time::Instant::now();
+    let err = c
+        .get(sim.nc("/groups"))
+        .send()
+        .expect_err("a server that never answers");
+    let waited = started.elapsed();
+    assert!(err.is_timeout(), "not a timeout: {}", chain(&err));
+    assert!(
+        waited >= Duration::from_millis(500),
+        "gave up after {waited:?}"
+    );
 }
 
 #[test]

@@ -15,6 +15,8 @@ use std::time::{Duration, SystemTime};
 use clap::Parser;
 use serde_json::json;
 
+#[path = "pe_sim/background.rs"]
+mod background;
 #[path = "pe_sim/classifier.rs"]
 mod classifier;
 #[path = "pe_sim/cli.rs"]
@@ -36,7 +38,14 @@ mod tls;
 
 fn main() -> ExitCode {
     let args = cli::Args::parse();
-    match run(args) {
+    let result = if args.stop {
+        background::stop(&args)
+    } else if args.print_env {
+        background::print_env(&args)
+    } else {
+        run(args)
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("pe-sim: {e}");
@@ -97,6 +106,11 @@ fn run(args: cli::Args) -> Result<(), BoxError> {
         None => None,
     };
 
+    // Written before the JSON line, so a reader of the line finds it.
+    let _pid_file = match args.pid_path() {
+        Some(p) => Some(background::PidFile::create(&p)?),
+        None => None,
+    };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -163,11 +177,25 @@ fn run(args: cli::Args) -> Result<(), BoxError> {
             "primary": sim.primary(),
             "console": sim.console_node(),
             "pid": std::process::id(),
+            // The roots of the two listeners, as an admin would give them
+            // (pe-analytics adds the service paths), and where the simulated
+            // nodes keep their analytics-opt-out marker files.
+            "console_root": sim.console_base.clone(),
+            "orchestrator_root": format!("https://{host}:{orch_port}"),
+            "nodes_dir": abs(&sim.nodes_dir()),
+            "primary_marker": Path::new(&abs(&sim.nodes_dir()))
+                .join(sim.primary())
+                .join("analytics-opt-out")
+                .display()
+                .to_string(),
         });
         {
             let mut out = std::io::stdout().lock();
             writeln!(out, "{line}")?;
             out.flush()?;
+        }
+        if args.daemon {
+            background::detach_stdout();
         }
         wait_for_signal().await;
         orchestrator::stop_agent_runs();
@@ -189,6 +217,7 @@ fn initial_runs(sim: &state::Sim, now: SystemTime) {
         if let Ok(mut a) = orchestrator::evaluate_node(sim, &inner, &node, None) {
             a.run_at = at;
             a.run_time = seed::timestamp(at);
+            sim.record_marker(&a);
             inner.applied.insert(node, a);
         }
     }

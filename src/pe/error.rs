@@ -148,8 +148,8 @@ set parameters\" on PE Infrastructure; use an administrator's token"
                 .to_string()
         }),
         404 => Some(
-            "not found: check --classifier-url (it ends in /classifier-api, e.g. \
-https://<console host>:4433/classifier-api); a group may also have been deleted meanwhile"
+            "not found: check --classifier-url (the console services' host and port, e.g. \
+https://<console host>:4433); a group may also have been deleted meanwhile"
                 .to_string(),
         ),
         422 if k == "missing-referents" => {

@@ -5,6 +5,7 @@
 
 pub mod data;
 pub mod fixtures;
+pub mod independent;
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -212,10 +213,9 @@ impl Out {
 pub fn run_clean<S: AsRef<str>>(scratch: &Path, args: &[S]) -> Out {
     let home: PathBuf = scratch.join("home");
     std::fs::create_dir_all(&home).expect("home");
-    let o = Command::new(env!("CARGO_BIN_EXE_pe-analytics"))
+    let o = fixtures::isolate(&mut Command::new(env!("CARGO_BIN_EXE_pe-analytics")))
         .args(args.iter().map(|a| a.as_ref()))
         .env("HOME", &home)
-        .env_remove("PE_RBAC_TOKEN")
         .output()
         .expect("run pe-analytics");
     Out {
@@ -230,9 +230,9 @@ pub fn run_env<S: AsRef<str>>(scratch: &Path, args: &[S], env: &[(&str, String)]
     let home: PathBuf = scratch.join("home");
     std::fs::create_dir_all(&home).expect("home");
     let mut c = Command::new(env!("CARGO_BIN_EXE_pe-analytics"));
-    c.args(args.iter().map(|a| a.as_ref()))
-        .env("HOME", &home)
-        .env_remove("PE_RBAC_TOKEN");
+    fixtures::isolate(&mut c)
+        .args(args.iter().map(|a| a.as_ref()))
+        .env("HOME", &home);
     for (k, v) in env {
         c.env(k, v);
     }

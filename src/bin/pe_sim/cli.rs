@@ -17,6 +17,10 @@ use clap::Parser;
 /// {"classifier_url", "orchestrator_url", "status_url", "ca", "cert", "key", "token_file",
 /// "pe_conf", "pid", ...} and serves until SIGTERM/SIGINT.
 ///
+/// For a demo in one command, `eval "$(pe-sim --print-env --state-dir DIR)"` starts it in
+/// the background and sets the PE_ANALYTICS_* variables, so that `pe-analytics opt-out`,
+/// `status` and `report` talk to it with no flag; `pe-sim --stop --state-dir DIR` stops it.
+///
 /// Test hooks (no authentication needed, not recorded): GET /_sim/requests,
 /// POST /_sim/reset-requests, GET /_sim/nodes, GET /_sim/groups on either port.
 #[derive(Parser, Debug, Clone)]
@@ -188,4 +192,38 @@ pub struct Args {
     /// Append every recorded request as a JSON line to FILE.
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
+
+    /// Start in the background and print `export PE_ANALYTICS_...=...` lines for a shell.
+    ///
+    /// `eval "$(pe-sim --print-env --state-dir DIR)"` then points pe-analytics at the
+    /// simulator (URLs, CA, client certificate, token, this shell's certname = the
+    /// primary's, and the primary's simulated marker file). The background process keeps
+    /// serving until `pe-sim --stop --state-dir DIR` (or SIGTERM to the pid in its pid
+    /// file); its stderr goes to DIR/pe-sim.log. Refuses to start a second one for the same
+    /// pid file.
+    #[arg(long, conflicts_with = "stop")]
+    pub print_env: bool,
+
+    /// Stop the pe-sim running for --state-dir (the pid in its pid file), then exit.
+    #[arg(long)]
+    pub stop: bool,
+
+    /// Write the process id to FILE while serving (removed on exit).
+    ///
+    /// Default with --print-env and --stop: STATE_DIR/pe-sim.pid.
+    #[arg(long, value_name = "FILE")]
+    pub pid_file: Option<PathBuf>,
+
+    /// The background process of --print-env: after the JSON line, stdout is closed.
+    #[arg(long, hide = true)]
+    pub daemon: bool,
+}
+
+impl Args {
+    /// The pid file: --pid-file, else STATE_DIR/pe-sim.pid for the background modes.
+    pub fn pid_path(&self) -> Option<PathBuf> {
+        self.pid_file.clone().or_else(|| {
+            (self.print_env || self.stop || self.daemon).then(|| self.state_dir.join("pe-sim.pid"))
+        })
+    }
 }

@@ -835,6 +835,9 @@ fn complete_node(
                         "transaction_uuid": applied.transaction_uuid,
                         "explanation": {"groups": applied.groups, "job": applied.job},
                     }));
+                if real_changed.is_none() {
+                    sim.record_marker(&applied);
+                }
                 inner.applied.insert(name.clone(), applied);
             }
         }

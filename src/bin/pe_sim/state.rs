@@ -132,6 +132,36 @@ pub struct Sim {
 }
 
 impl Sim {
+    /// Where the simulated nodes' files live: `<state-dir>/nodes/<certname>/`.
+    pub fn nodes_dir(&self) -> std::path::PathBuf {
+        self.args.state_dir.join("nodes")
+    }
+
+    /// After a simulated run: the node's `analytics-opt-out` marker exists
+    /// exactly when the run applied `send_analytics_data = false`, as PE's
+    /// profiles (2018.1+) manage `/etc/puppetlabs/analytics-opt-out`. Real
+    /// agent runs (`--agent-command`) manage their own.
+    pub fn record_marker(&self, applied: &NodeApplied) {
+        if self.args.agent_command.is_some() {
+            return;
+        }
+        let dir = self.nodes_dir().join(&applied.node);
+        let marker = dir.join("analytics-opt-out");
+        let result = if applied.analytics_opt_out_file {
+            std::fs::create_dir_all(&dir).and_then(|()| {
+                std::fs::write(&marker, "analytics data collection is off (pe-sim)\n")
+            })
+        } else {
+            match std::fs::remove_file(&marker) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+                _ => Ok(()),
+            }
+        };
+        if let Err(e) = result {
+            eprintln!("pe-sim: {}: {e}", marker.display());
+        }
+    }
+
     pub fn primary(&self) -> &str {
         &self.args.primary
     }
