@@ -862,6 +862,9 @@ fn help_documents_flags() {
     let text = String::from_utf8(out.stdout).unwrap();
     for flag in [
         "--state-dir",
+        "--print-env",
+        "--stop",
+        "--pid-file",
         "--hostname",
         "--port",
         "--pe-version",
