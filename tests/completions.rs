@@ -131,7 +131,7 @@ print -r -- '@@ready' >> $COMP_OUT
     .unwrap();
     let driver = r#"
 zmodload zsh/zpty || exit 3
-wait_for() { for i in {1..400}; do grep -q "$1" $COMP_OUT 2>/dev/null && return 0; sleep 0.025; done; return 1 }
+wait_for() { for i in {1..1200}; do grep -q "$1" $COMP_OUT 2>/dev/null && return 0; sleep 0.025; done; return 1 }
 zpty sh zsh -f -i
 zpty -w sh "source $INIT"
 wait_for @@ready || exit 4
