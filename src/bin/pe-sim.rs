@@ -118,8 +118,11 @@ fn run(args: cli::Args) -> Result<(), BoxError> {
     rt.block_on(async move {
         let std_a = std::net::TcpListener::bind(("127.0.0.1", args.port))?;
         let std_b = std::net::TcpListener::bind(("127.0.0.1", args.orchestrator_port))?;
+        let std_c = std::net::TcpListener::bind(("127.0.0.1", args.puppetserver_port))?;
         std_a.set_nonblocking(true)?;
         std_b.set_nonblocking(true)?;
+        std_c.set_nonblocking(true)?;
+        let ps_port = std_c.local_addr()?.port();
         let console_port = std_a.local_addr()?.port();
         let orch_port = std_b.local_addr()?.port();
         let host = args.hostname.clone();
@@ -132,11 +135,19 @@ fn run(args: cli::Args) -> Result<(), BoxError> {
             inner: Mutex::new(inner),
             record: Mutex::new(record),
             connections: AtomicU64::new(0),
+            jvm_start: now - Duration::from_secs(3600),
         });
         initial_runs(&sim, now);
         let a = tokio::net::TcpListener::from_std(std_a)?;
         let b = tokio::net::TcpListener::from_std(std_b)?;
+        let c = tokio::net::TcpListener::from_std(std_c)?;
         let acceptor = tokio_rustls::TlsAcceptor::from(server_config);
+        tokio::spawn(server::serve(
+            sim.clone(),
+            c,
+            server::Listener::PuppetServer,
+            acceptor.clone(),
+        ));
         tokio::spawn(server::serve(
             sim.clone(),
             a,
@@ -164,6 +175,8 @@ fn run(args: cli::Args) -> Result<(), BoxError> {
             "orchestrator_status_url": format!("https://{host}:{orch_port}/status/v1"),
             "sim_url": format!("{}/_sim", sim.console_base),
             "puppetdb_url": sim.console_base.clone(),
+            "puppetserver_url": format!("https://{host}:{ps_port}"),
+            "puppetserver_port": ps_port,
             "console_port": console_port,
             "orchestrator_port": orch_port,
             "ca": abs(&material.ca),

@@ -45,8 +45,8 @@ pub enum Command {
     Check(CheckArgs),
     /// One table of every layer: opted out or not, and why (exit 0 opted out everywhere, 2 not)
     Status(StatusArgs),
-    /// Show what PE's analytics collect about this installation (license, versions, node and
-    /// OS counts from PuppetDB), item by item, and the opt-out state
+    /// Show every item PE's analytics collect for this PE version, read where PE keeps it
+    /// (PuppetDB, classifier, orchestrator, Puppet Server, files), and whether PE sends it now
     Report(ReportArgs),
     /// Read and edit any pe.conf key with ruby-hocon's edit rules
     #[command(subcommand)]
@@ -323,13 +323,25 @@ pub enum ConfCommand {
     },
 }
 
-/// `pe-analytics report`: the status flags (for the opt-out state) plus where the collected data lives.
+/// `pe-analytics report`: where the collected data lives, plus the status flags (for the
+/// opt-out state). `--certname` (this host) is among the connection flags; `--primary` names the
+/// primary server, which may be another host.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     #[command(flatten)]
-    pub status: StatusArgs,
-    /// PuppetDB URL, with or without /pdb/query/v4 [default: https://<--server>:8081, else
-    /// https://<this host's certname>:8081]
+    pub layer: PeConfLayer,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// The primary server whose facts, Puppet Server and files are reported [default: the host
+    /// of --server, else this host's certname]
+    #[arg(
+        long,
+        value_name = "CERTNAME",
+        env = "PE_ANALYTICS_PRIMARY",
+        help_heading = REPORT_HELP
+    )]
+    pub primary: Option<String>,
+    /// PuppetDB URL, with or without /pdb/query/v4 [default: https://<--primary>:8081]
     #[arg(
         long,
         value_name = "URL",
@@ -337,6 +349,15 @@ pub struct ReportArgs {
         help_heading = super::connection_args::CONNECTION_HELP
     )]
     pub puppetdb_url: Option<String>,
+    /// Puppet Server URL, for its status API (JRuby and JVM figures) [default:
+    /// https://<--primary>:8140]
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "PE_ANALYTICS_PUPPETSERVER_URL",
+        help_heading = super::connection_args::CONNECTION_HELP
+    )]
+    pub puppetserver_url: Option<String>,
     /// PE's license file
     #[arg(
         long,
@@ -345,4 +366,51 @@ pub struct ReportArgs {
         help_heading = REPORT_HELP
     )]
     pub license_file: PathBuf,
+    /// Puppet Server's product.conf, where PE names its product (product.name)
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "/etc/puppetlabs/puppetserver/conf.d/product.conf",
+        help_heading = REPORT_HELP
+    )]
+    pub product_conf: PathBuf,
+    /// The primary's puppet.conf (its autosign setting)
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "/etc/puppetlabs/puppet/puppet.conf",
+        help_heading = REPORT_HELP
+    )]
+    pub puppet_conf: PathBuf,
+    /// Puppet Server's JRuby settings (jruby-puppet.max-active-instances,
+    /// max-requests-per-instance)
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "/etc/puppetlabs/puppetserver/conf.d/pe-puppet-server.conf",
+        help_heading = REPORT_HELP
+    )]
+    pub puppetserver_conf: PathBuf,
+    /// The file PE (2018.1+) creates when analytics collection is off, checked when this host is
+    /// one of the nodes
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "PE_ANALYTICS_MARKER_FILE",
+        default_value = "/etc/puppetlabs/analytics-opt-out",
+        help_heading = NODES_HELP
+    )]
+    pub marker_file: PathBuf,
+    /// The PE version (YEAR.RELEASE.PATCH) instead of detecting it; it chooses PE's list
+    #[arg(long, value_name = "VERSION", help_heading = NODES_HELP)]
+    pub pe_version: Option<String>,
+    /// File holding the PE version
+    #[arg(long, value_name = "FILE", default_value = crate::enforce::plan::DEFAULT_PE_VERSION_FILE, help_heading = NODES_HELP)]
+    pub pe_version_file: PathBuf,
+    /// Not taken by report (refused with a usage error): PE's analytics describe the whole
+    /// installation; `status --nodes` shows given nodes' opt-out state
+    #[arg(long, value_name = "NODE,...", value_delimiter = ',', hide = true)]
+    pub nodes: Vec<String>,
+    #[command(flatten)]
+    pub classifier: ClassifierLayer,
 }

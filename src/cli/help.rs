@@ -187,21 +187,27 @@ jq '.layers[] | select(.verdict != \"compliant\")'",
         examples: &[
             ex("On the primary server: the defaults just work", "pe-analytics report"),
             ex(
-                "From another host, as JSON",
-                "pe-analytics report --format json \\\n    \
---puppetdb-url https://pdb.example.com:8081 --certname pe.example.com",
+                "From another host, about the primary pe.example.com, as JSON",
+                "pe-analytics report --format json --primary pe.example.com \\\n    \
+--server pe.example.com --puppetdb-url https://pdb.example.com:8081",
+            ),
+            ex(
+                "PE 2019.8's list of items, whatever the version file says",
+                "pe-analytics report --pe-version 2019.8.12",
             ),
         ],
         exits: &[
             code(
                 Exit::Ok,
                 "the report was produced; every item that applies here was gathered (items that \
-do not apply, such as a missing license file, are shown as absent)",
+do not apply, such as a missing license file or no console connection, are shown as absent)",
             ),
             code(
                 Exit::Error,
-                "an item could not be gathered: a malformed license file (FILE:LINE), PuppetDB \
-unreachable or answering an error or an unexpected shape, bad flags; the report is still printed",
+                "an item could not be gathered: a malformed file (FILE:LINE), a PE service \
+(PuppetDB, the classifier, RBAC, the orchestrator, Puppet Server) unreachable or answering an \
+error or an unexpected shape; the report is still printed. Or bad flags (such as --nodes, which \
+report does not take)",
             ),
         ],
     },

@@ -1,381 +1,41 @@
-//! `pe-analytics report`: gathers each item PE's analytics collect from where
-//! PE keeps it (license file, `pe_version`, PuppetDB) and prints the table
-//! of [`crate::report`], with the opt-out state from `status`.
+//! `pe-analytics report`: works out where each of PE's services is, has
+//! [`crate::report::gather`] read every item of the PE version's list, takes
+//! the opt-out state from `status`, and prints the table (results on
+//! stdout, errors and their hints on stderr).
 //!
 //! Exit 0 when every item that applies was gathered (an absent license file
 //! or `pe_version` is reported as absent, not as an error); 1 when an item
-//! could not be gathered (malformed license file, PuppetDB unreachable or
-//! answering an error or an unexpected shape). The report is printed either way.
+//! could not be gathered. The report is printed either way.
 
-use super::args::{Format, ReportArgs};
+use super::args::{Format, ReportArgs, StatusArgs};
 use super::{status, Failure};
 use crate::output::Exit;
-use crate::pe::config::{self, Host};
-use crate::pe::puppetdb::{self, PuppetDb, PUPPETDB_PORT};
-use crate::pe::{PeError, PeHttp};
-use crate::report::license::{self, License};
-use crate::report::queries::{self, Query};
+use crate::pe::config::{self, Host, Sourced};
+use crate::pe::orchestrator::api_base;
+use crate::pe::puppetdb::{self, PUPPETDB_PORT};
+use crate::pe::PeHttp;
+use crate::report::catalog::{self, Section as Sec, When};
+use crate::report::gather::{self, Endpoint, Endpoints, Inputs};
 use crate::report::{
-    console_section, not_collected_section, render_text, Item, ItemStatus, OptOut, PuppetDbInfo,
-    Report, Section, SCHEMA,
+    render_text, Item, ItemStatus, ListInfo, OptOut, PuppetDbInfo, Report, Section, Sent, SCHEMA,
 };
-use serde_json::{json, Value};
-use std::path::Path;
 
-fn item(id: &'static str, name: &'static str, source: impl Into<String>) -> Item {
-    Item {
-        id,
-        item: name,
-        sent_by_pe: true,
-        status: ItemStatus::Ok,
-        value: Value::Null,
-        source: source.into(),
-        detail: None,
-    }
-}
+/// Puppet Server's port.
+const PUPPETSERVER_PORT: u16 = 8140;
 
-fn set(i: &mut Item, status: ItemStatus, detail: impl Into<String>) {
-    i.status = status;
-    i.detail = Some(detail.into());
-}
-
-/// The license file: parsed, absent, or an error (`FILE:LINE: message`).
-fn read_license(path: &Path) -> Result<Option<License>, String> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => {
-            return Err(format!(
-                "{}: cannot read the license file: {e}",
-                path.display()
-            ))
-        }
+/// The opt-out state, as `pe-analytics status` computes it from the same
+/// flags (the one place the report calls `status`).
+fn opt_out_state(a: &ReportArgs) -> OptOut {
+    let s = StatusArgs {
+        layer: a.layer.clone(),
+        classifier: a.classifier.clone(),
+        nodes: Vec::new(),
+        marker_file: a.marker_file.clone(),
+        pe_version: a.pe_version.clone(),
+        pe_version_file: a.pe_version_file.clone(),
+        output: a.output.clone(),
     };
-    let text = String::from_utf8(bytes).map_err(|e| {
-        format!(
-            "{}: the license file is not UTF-8 text (at byte {})",
-            path.display(),
-            e.utf8_error().valid_up_to()
-        )
-    })?;
-    license::parse(&text)
-        .map(Some)
-        .map_err(|e| format!("{}:{}: {}", path.display(), e.line, e.message))
-}
-
-/// `--pe-version`, else the first line of the version file; `None` when absent.
-fn read_pe_version(flag: Option<&str>, file: &Path) -> Result<Option<(String, String)>, String> {
-    if let Some(v) = flag {
-        return Ok(Some((v.to_string(), "--pe-version".into())));
-    }
-    match std::fs::read_to_string(file) {
-        Ok(t) => Ok(t
-            .lines()
-            .next()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|s| (s.to_string(), file.display().to_string()))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(format!("{}: {e}", file.display())),
-    }
-}
-
-/// The items that come from PuppetDB, in the order of PE's list.
-struct PdbItems {
-    primary_os: Item,
-    public_ip: Item,
-    nodes: Item,
-    agent_os: Item,
-    agent_versions: Item,
-    aio_versions: Item,
-}
-
-fn no_answer(e: &PeError) -> bool {
-    matches!(
-        e,
-        PeError::Transport { .. } | PeError::Timeout { .. } | PeError::Config(_)
-    )
-}
-
-/// Runs the queries; after a failure to get any answer at all the others are
-/// not tried (they would only wait for the same dead server).
-fn gather_puppetdb(
-    pdb: Option<&PuppetDb>,
-    setup_error: Option<&str>,
-    primary: &str,
-) -> (PdbItems, Vec<String>) {
-    let src = |q: &Query| format!("PuppetDB {}", q.path());
-    let facts_q = queries::node_facts(primary, &["os", "networking"]);
-    let nodes_q = queries::active_nodes();
-    let os_q = queries::os_counts();
-    let pv_q = queries::fact_value_counts("puppetversion");
-    let aio_q = queries::fact_value_counts("aio_agent_version");
-    let mut it = PdbItems {
-        primary_os: item(
-            "primary_os",
-            "Primary server's operating system",
-            src(&facts_q),
-        ),
-        public_ip: item(
-            "primary_public_ip",
-            "Primary server's public IP address",
-            src(&facts_q),
-        ),
-        nodes: item(
-            "nodes_in_deployment",
-            "Number of nodes in deployment",
-            src(&nodes_q),
-        ),
-        agent_os: item(
-            "agent_os",
-            "Agent operating systems and number of agents running each",
-            src(&os_q),
-        ),
-        agent_versions: item(
-            "agent_versions",
-            "Puppet agent versions and number of agents running each",
-            format!("{} (fact puppetversion)", src(&pv_q)),
-        ),
-        aio_versions: item(
-            "aio_agent_versions",
-            "All-in-One puppet-agent package versions",
-            format!("{} (fact aio_agent_version)", src(&aio_q)),
-        ),
-    };
-    let mut errors = Vec::new();
-    let mut dead: Option<String> = setup_error.map(str::to_string);
-    let mut run = |q: &Query, errors: &mut Vec<String>| -> Result<Value, String> {
-        if let Some(d) = &dead {
-            return Err(d.clone());
-        }
-        let pdb = pdb.expect("a client when there is no setup error");
-        pdb.query(q).map_err(|e| {
-            // Name the endpoint, not the whole URL-encoded query (twice).
-            let mut msg = e.to_string();
-            if let Ok(url) = pdb.url(q) {
-                msg = msg.replace(&url, &format!("{}{}?query=…", pdb.base, q.path()));
-            }
-            errors.push(msg.clone());
-            if no_answer(&e) {
-                dead = Some(format!(
-                    "not asked: PuppetDB did not answer an earlier query ({})",
-                    q.path()
-                ));
-            }
-            msg
-        })
-    };
-    let ip_why =
-        "PE does not read it on the primary: Puppet's analytics server records the address \
-the daily check-in comes from (the primary's public, possibly NAT-ed, address)";
-
-    match run(&facts_q, &mut errors).and_then(|a| queries::read_node_facts(&a)) {
-        Ok(f) if f.is_empty() => {
-            let why = format!(
-                "PuppetDB has no facts for {primary} (give the primary's certname with --certname)"
-            );
-            set(&mut it.primary_os, ItemStatus::Absent, why);
-            set(&mut it.public_ip, ItemStatus::NotComputable, ip_why);
-        }
-        Ok(f) => {
-            match queries::os_of(&f) {
-                Some(os) => it.primary_os.value = json!(os),
-                None => set(
-                    &mut it.primary_os,
-                    ItemStatus::Absent,
-                    format!("{primary} has no os fact"),
-                ),
-            }
-            let why = match queries::ip_of(&f) {
-                Some(ip) => {
-                    it.public_ip.value = json!(ip);
-                    format!("{ip_why}; shown: the primary's own address from its networking fact")
-                }
-                None => ip_why.to_string(),
-            };
-            set(&mut it.public_ip, ItemStatus::NotComputable, why);
-        }
-        Err(e) => {
-            set(&mut it.primary_os, ItemStatus::Error, e);
-            set(&mut it.public_ip, ItemStatus::NotComputable, ip_why);
-        }
-    }
-    match run(&nodes_q, &mut errors).and_then(|a| queries::read_node_count(&a)) {
-        Ok(n) => it.nodes.value = json!(n),
-        Err(e) => set(&mut it.nodes, ItemStatus::Error, e),
-    }
-    match run(&os_q, &mut errors).and_then(|a| queries::read_os_counts(&a)) {
-        Ok(v) => it.agent_os.value = json!(v),
-        Err(e) => set(&mut it.agent_os, ItemStatus::Error, e),
-    }
-    for (q, target) in [
-        (&pv_q, &mut it.agent_versions),
-        (&aio_q, &mut it.aio_versions),
-    ] {
-        match run(q, &mut errors).and_then(|a| queries::read_value_counts(&a)) {
-            Ok(v) => target.value = json!(v),
-            Err(e) => set(target, ItemStatus::Error, e),
-        }
-    }
-    // Shape errors are errors too (they were not pushed by `run`).
-    for i in [
-        &it.primary_os,
-        &it.nodes,
-        &it.agent_os,
-        &it.agent_versions,
-        &it.aio_versions,
-    ] {
-        if i.status == ItemStatus::Error {
-            let d = i.detail.clone().unwrap_or_default();
-            if !d.starts_with("not asked") && !errors.iter().any(|e| d.contains(e.as_str())) {
-                errors.push(format!("{}: {d}", i.item));
-            }
-        }
-    }
-    (it, errors)
-}
-
-pub fn report(a: &ReportArgs) -> Result<Exit, Failure> {
-    let s = &a.status;
-    let mut errors: Vec<String> = Vec::new();
-
-    // License file.
-    let lic_src = a.license_file.display().to_string();
-    let mut uuid = item("license_uuid", "License UUID", lic_src.clone());
-    let mut licensed = item(
-        "licensed_nodes",
-        "Number of licensed nodes",
-        lic_src.clone(),
-    );
-    match read_license(&a.license_file) {
-        Ok(Some(l)) => {
-            match l.uuid {
-                Some(u) => uuid.value = json!(u),
-                None => set(
-                    &mut uuid,
-                    ItemStatus::Absent,
-                    "the license file has no uuid (an older license)",
-                ),
-            }
-            licensed.value = json!(l.nodes);
-            if let Some(end) = l.end {
-                licensed.detail = Some(format!("license valid until {end}"));
-            }
-        }
-        Ok(None) => {
-            for i in [&mut uuid, &mut licensed] {
-                set(
-                    i,
-                    ItemStatus::Absent,
-                    format!("no license file ({lic_src})"),
-                );
-            }
-        }
-        Err(e) => {
-            errors.push(e.clone());
-            for i in [&mut uuid, &mut licensed] {
-                set(i, ItemStatus::Error, e.clone());
-            }
-        }
-    }
-
-    // Product and version.
-    let mut product = item(
-        "product_name",
-        "Product name",
-        "PE's product.conf (product.name: puppetlabs.packages/pe-master)",
-    );
-    let mut version = item(
-        "pe_version",
-        "PE version",
-        s.pe_version_file.display().to_string(),
-    );
-    match read_pe_version(s.pe_version.as_deref(), &s.pe_version_file) {
-        Ok(Some((v, src))) => {
-            version.value = json!(v);
-            version.source = src;
-            product.value = json!("Puppet Enterprise (pe-master)");
-        }
-        Ok(None) => {
-            let why = format!(
-                "no {} (not a PE primary server?)",
-                s.pe_version_file.display()
-            );
-            set(&mut version, ItemStatus::Absent, why.clone());
-            set(&mut product, ItemStatus::Absent, why);
-        }
-        Err(e) => {
-            errors.push(e.clone());
-            set(&mut version, ItemStatus::Error, e);
-            product.value = json!("Puppet Enterprise (pe-master)");
-        }
-    }
-
-    // PuppetDB.
-    let host = Host::current_with_certname(s.classifier.connection.certname.as_deref());
-    let primary = s
-        .classifier
-        .connection
-        .certname
-        .clone()
-        .unwrap_or_else(|| host.certname().to_string());
-    let mut req = s.classifier.connection.requested();
-    let (url, url_source) = match (&a.puppetdb_url, &req.server) {
-        (Some(u), _) => (u.clone(), "--puppetdb-url".to_string()),
-        (None, Some(srv)) => (
-            format!("https://{srv}:{PUPPETDB_PORT}"),
-            "--server".to_string(),
-        ),
-        (None, None) => (
-            format!("https://{primary}:{PUPPETDB_PORT}"),
-            "this host's certname".to_string(),
-        ),
-    };
-    let client: Result<(PeHttp, String), String> = puppetdb::check_url(&url)
-        .and_then(|u| {
-            // Only the CA and credentials matter here: giving the (unused) API URLs
-            // spares the certname discovery `resolve` would run for their defaults.
-            req.classifier_url = Some(u.clone());
-            req.orchestrator_url = Some(u.clone());
-            let conn = config::resolve(&req, &host)?;
-            Ok((PeHttp::new(&conn.client_config())?, u))
-        })
-        .map_err(|e| e.to_string());
-    let (pdb_items, pdb_errors, queries_sent, setup_error) = match &client {
-        Ok((http, base)) => {
-            let pdb = PuppetDb {
-                http,
-                base: base.clone(),
-            };
-            let (i, e) = gather_puppetdb(Some(&pdb), None, &primary);
-            (i, e, http.requests_sent(), None)
-        }
-        Err(e) => {
-            let (i, _) = gather_puppetdb(None, Some(e), &primary);
-            (i, vec![e.clone()], 0, Some(e.clone()))
-        }
-    };
-    errors.extend(pdb_errors);
-
-    let server = Section {
-        section: "server",
-        title: "Sent by Puppet Server (at start and every 24 hours)",
-        items: vec![
-            uuid,
-            licensed,
-            product,
-            version,
-            pdb_items.primary_os,
-            pdb_items.public_ip,
-            pdb_items.nodes,
-            pdb_items.agent_os,
-            pdb_items.agent_versions,
-            pdb_items.aio_versions,
-        ],
-    };
-
-    // Opt-out state, as `status` sees it (informational: it does not change the exit code).
-    let (rows, st_exit, st_error) = status::collect(s);
+    let (rows, st_exit, st_error) = status::collect(&s);
     let verdict = if st_error.is_some() || st_exit == Exit::Error {
         "unknown"
     } else if st_exit == Exit::Pending {
@@ -383,32 +43,239 @@ pub fn report(a: &ReportArgs) -> Result<Exit, Failure> {
     } else {
         "opted-out"
     };
+    OptOut {
+        verdict,
+        layers: rows,
+    }
+}
 
-    let exit = if errors.is_empty() {
-        Exit::Ok
-    } else {
-        Exit::Error
+fn https(flag: &str, url: &str) -> Result<String, String> {
+    match reqwest::Url::parse(url) {
+        Ok(u) if u.scheme() == "https" => Ok(url.trim_end_matches('/').to_string()),
+        Ok(_) => Err(format!("{flag} {url}: only https:// URLs are accepted")),
+        Err(e) => Err(format!("{flag} {url}: not a URL ({e})")),
+    }
+}
+
+/// The primary and every service's URL, and the one HTTPS client for them.
+fn endpoints(a: &ReportArgs, host: &Host) -> (Sourced<String>, Endpoints, Result<PeHttp, String>) {
+    let conn_args = &a.classifier.connection;
+    let primary = match (&a.primary, &conn_args.server) {
+        (Some(p), _) => Sourced {
+            value: p.clone(),
+            source: "--primary".into(),
+        },
+        (None, Some(s)) => Sourced {
+            value: s.clone(),
+            source: "--server".into(),
+        },
+        (None, None) => Sourced {
+            value: host.certname().to_string(),
+            source: "this host's certname".into(),
+        },
     };
+    let on_primary = |port: u16| Endpoint {
+        url: format!("https://{}:{port}", primary.value),
+        url_source: primary.source.clone(),
+    };
+    let flagged = |flag: &str, v: &Option<String>, port: u16| match v {
+        Some(u) => https(flag, u).map(|url| Endpoint {
+            url,
+            url_source: flag.to_string(),
+        }),
+        None => Ok(on_primary(port)),
+    };
+    let pdb = match &a.puppetdb_url {
+        Some(u) => puppetdb::check_url(u)
+            .map(|url| Endpoint {
+                url,
+                url_source: "--puppetdb-url".into(),
+            })
+            .map_err(|e| e.to_string()),
+        None => Ok(on_primary(PUPPETDB_PORT)),
+    };
+    let ps = flagged("--puppetserver-url", &a.puppetserver_url, PUPPETSERVER_PORT);
+    let conn = config::resolve(&conn_args.requested(), host).map_err(|e| e.to_string());
+    let http = conn
+        .as_ref()
+        .map_err(Clone::clone)
+        .and_then(|c| PeHttp::new(&c.client_config()).map_err(|e| e.to_string()));
+    let (classifier, rbac, orchestrator) = match &conn {
+        Ok(c) => {
+            let nc = c.classifier_url.value.trim_end_matches('/').to_string();
+            let rbac = nc
+                .strip_suffix("/classifier-api")
+                .map(|b| format!("{b}/rbac-api"));
+            (
+                Ok(Endpoint {
+                    url: nc.clone(),
+                    url_source: c.classifier_url.source.clone(),
+                }),
+                rbac.map(|url| Endpoint {
+                    url,
+                    url_source: "the classifier's host and port".into(),
+                })
+                .ok_or_else(|| {
+                    format!("--classifier-url {nc} does not end in /classifier-api, so RBAC's URL is unknown")
+                }),
+                Ok(Endpoint {
+                    url: api_base(&c.orchestrator_url.value),
+                    url_source: c.orchestrator_url.source.clone(),
+                }),
+            )
+        }
+        Err(e) => (Err(e.clone()), Err(e.clone()), Err(e.clone())),
+    };
+    (
+        primary,
+        Endpoints {
+            puppetdb: pdb,
+            classifier,
+            rbac,
+            orchestrator,
+            puppetserver: ps,
+        },
+        http,
+    )
+}
+
+fn sent_for(status: ItemStatus, when: When, opt_out: &OptOut) -> Sent {
+    match (status, when) {
+        (ItemStatus::NotCollected, _) | (ItemStatus::NotApplicable, _) | (_, When::Never) => {
+            Sent::No
+        }
+        _ => opt_out.sent(),
+    }
+}
+
+pub fn report(a: &ReportArgs) -> Result<Exit, Failure> {
+    if !a.nodes.is_empty() {
+        return Err(Failure::error(
+            "report does not take --nodes: PE's analytics describe the whole installation, not \
+given nodes (`pe-analytics status --nodes NODE,...` shows those nodes' opt-out state)",
+        ));
+    }
+    let host = Host::current_with_certname(a.classifier.connection.certname.as_deref());
+    let (primary, ends, http) = endpoints(a, &host);
+    let inputs = Inputs {
+        license_file: a.license_file.clone(),
+        product_conf: a.product_conf.clone(),
+        pe_version: a.pe_version.clone(),
+        pe_version_file: a.pe_version_file.clone(),
+        puppet_conf: a.puppet_conf.clone(),
+        puppetserver_conf: a.puppetserver_conf.clone(),
+        primary: primary.value.clone(),
+        here: host.certname().to_string(),
+    };
+    let pdb_endpoint = ends.puppetdb.clone();
+    let got = gather::gather(&inputs, &ends, http.as_ref().map_err(Clone::clone));
+    let opt_out = opt_out_state(a);
+
+    // PE's list for the version found.
+    let version = got.pe_version.as_ref().map(|(v, _)| v.clone());
+    let latest = catalog::PAGES.last().expect("pages").from;
+    let parsed = version.as_deref().and_then(gather::release_of);
+    let release = parsed.unwrap_or(latest);
+    let page = catalog::page_for(release);
+    let note = match (&version, parsed) {
+        (None, _) => Some(format!(
+            "the PE version is unknown (no {} and no --pe-version): PE's latest list is shown",
+            a.pe_version_file.display()
+        )),
+        (Some(v), None) => Some(format!(
+            "{v:?} is not a PE version (YEAR.RELEASE.PATCH): PE's latest list is shown"
+        )),
+        (Some(_), Some(r)) if r < catalog::PAGES[0].from => Some(
+            "PE documents its analytics from 2016.4 on (the release that added the opt-out): \
+2016.4's list is shown"
+                .into(),
+        ),
+        _ => None,
+    };
+    let entries = catalog::items_for(release);
+    let mut sections = Vec::new();
+    let mut errors = got.errors.clone();
+    for sec in Sec::ALL {
+        let items: Vec<Item> = entries
+            .iter()
+            .filter(|e| e.section == sec)
+            .map(|e| {
+                let c = gather::complete(e, got.items.get(e.id));
+                if c.status == ItemStatus::Error {
+                    let d = c.detail.clone().unwrap_or_default();
+                    let told = d.starts_with("not asked")
+                        || d.contains(" not asked: ")
+                        || errors.iter().any(|l| l.contains(d.as_str()));
+                    if !told {
+                        errors.push(format!("{}: {d}", e.item));
+                    }
+                }
+                Item {
+                    id: e.id,
+                    item: e.item,
+                    sent_by_pe: e.source != catalog::Source::NotCollected,
+                    sent: sent_for(c.status, e.when, &opt_out),
+                    sent_when: e.when.id(),
+                    status: c.status,
+                    value: c.value,
+                    source: c.source,
+                    detail: c.detail,
+                }
+            })
+            .collect();
+        if !items.is_empty() {
+            sections.push(Section {
+                section: sec.id(),
+                title: sec.title(),
+                items,
+            });
+        }
+    }
+    let any_error = sections
+        .iter()
+        .flat_map(|s| &s.items)
+        .any(|i| i.status == ItemStatus::Error);
+    let exit = if any_error || !errors.is_empty() {
+        Exit::Error
+    } else {
+        Exit::Ok
+    };
+    let pdb_info = got.services.iter().find(|s| s.service == "puppetdb");
     let rep = Report {
         schema: SCHEMA,
         command: "report",
-        sections: vec![server, console_section(), not_collected_section()],
-        opt_out: OptOut {
-            verdict,
-            layers: rows,
+        list: ListInfo {
+            pe_version: version,
+            page_from: format!("{}.{}", page.from.0, page.from.1),
+            pages: page.paths.to_vec(),
+            items: sections.iter().map(|s| s.items.len()).sum(),
+            note,
         },
+        sections,
+        opt_out,
         puppetdb: PuppetDbInfo {
-            url,
-            url_source,
-            queries: queries_sent,
-            primary_certname: primary,
-            error: setup_error,
+            url: match &pdb_endpoint {
+                Ok(e) => e.url.clone(),
+                Err(_) => a.puppetdb_url.clone().unwrap_or_default(),
+            },
+            url_source: match &pdb_endpoint {
+                Ok(e) => e.url_source.clone(),
+                Err(_) => "--puppetdb-url".into(),
+            },
+            queries: pdb_info.map(|s| s.requests).unwrap_or(0),
+            primary_certname: primary.value.clone(),
+            error: pdb_endpoint
+                .as_ref()
+                .err()
+                .cloned()
+                .or_else(|| http.as_ref().err().cloned()),
         },
-        outcome: if errors.is_empty() { "done" } else { "error" },
+        outcome: if exit == Exit::Ok { "done" } else { "error" },
         exit_code: exit.code(),
         errors,
+        services: got.services,
     };
-    if s.output.format == Format::Json {
+    if a.output.format == Format::Json {
         println!(
             "{}",
             serde_json::to_string_pretty(&rep).expect("the report serializes")

@@ -1,23 +1,21 @@
 //! `pe-analytics report`: what PE's analytics would collect about this
-//! installation, item by item, in PE's own words.
+//! installation, item by item, in PE's own words, and whether PE sends it now.
 //!
-//! PE's documentation ("Analytics data collection", e.g.
-//! `pe/2017.3/analytics_overview.md` in github.com/puppetlabs/docs-archive;
-//! the same list is in the PE 2019.8 and 2021.7 manuals) says PE collects,
-//! "when Puppet Server starts or restarts, and again every 24 hours": the
-//! license UUID, the number of licensed nodes, the product name, the PE
-//! version, the primary's operating system and public IP address, the number
-//! of nodes in the deployment, the agent operating systems and how many
-//! agents run each, the agent versions and how many agents run each (and the
-//! All-in-One `puppet-agent` package versions). While in use, the console
-//! collects page views, link and button clicks, page load time, user
-//! language, screen resolution, viewport size and an anonymized IP address,
-//! and "does not collect user inputs such as node or group names, user
-//! names, rules, parameters, or variables".
+//! The list is PE's own, per PE version ([`catalog`]: every item of PE's
+//! "Analytics data collection" pages from 2016.4 to 2021.7, with the page
+//! each version range comes from). Each item is read where PE keeps it
+//! ([`gather`]: the license file, `product.conf`, `pe_version`, PuppetDB's
+//! facts and aggregate queries, the classifier, RBAC, the orchestrator,
+//! Puppet Server's status API and configuration); an item that cannot be
+//! computed from outside (PE's analytics server sees the public IP; the
+//! installer, puppet-backup and Code Manager send theirs as they run; the
+//! console's are collected in the browser) is listed with why.
 //!
-//! This module is pure: the [`Report`] model and its text and JSON forms.
-//! Gathering (files, PuppetDB, `status`) is in `src/cli/report.rs`.
+//! This module is the model and its text and JSON forms; it never prints.
 
+pub mod catalog;
+pub mod compute;
+pub mod gather;
 pub mod license;
 pub mod queries;
 
@@ -34,17 +32,40 @@ pub const SCHEMA: u32 = 1;
 pub enum ItemStatus {
     /// Gathered: `value` is what PE would send.
     Ok,
-    /// Legitimately missing here (no license file, not a PE primary, no
-    /// facts for the primary in PuppetDB); `detail` says what.
+    /// Legitimately missing here (no license file, not on the primary, no
+    /// facts for the primary in PuppetDB, no token for the orchestrator);
+    /// `detail` says what.
     Absent,
     /// Could not be gathered because of an error (`detail` says which);
     /// the exit code is then 1.
     Error,
-    /// PE sends it, but it cannot be computed from the server (the public
-    /// IP address is what Puppet's server sees; the console's browser data).
+    /// PE sends it, but it cannot be computed from outside (`detail` says why).
     NotComputable,
+    /// PE would not send it on this installation (an AWS Marketplace item on
+    /// a primary that is not on AWS); `detail` says why.
+    NotApplicable,
     /// PE does not collect it.
     NotCollected,
+}
+
+/// Whether PE would send an item now, given the opt-out state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Sent {
+    Yes,
+    No,
+    /// The opt-out state is unknown.
+    Unknown,
+}
+
+impl Sent {
+    fn cell(self) -> &'static str {
+        match self {
+            Sent::Yes => "yes",
+            Sent::No => "no",
+            Sent::Unknown => "?",
+        }
+    }
 }
 
 /// One line of PE's list.
@@ -54,20 +75,26 @@ pub struct Item {
     pub id: &'static str,
     /// PE's wording, e.g. "License UUID".
     pub item: &'static str,
-    /// Whether PE sends this item when analytics are on.
+    /// Whether PE sends this item when analytics are on (false: PE's pages
+    /// say it is not collected).
     pub sent_by_pe: bool,
+    /// Whether PE would send it now, given the opt-out state (`opt_out`).
+    pub sent: Sent,
+    /// When PE sends it: `check-in` (Puppet Server's start and every 24
+    /// hours), `per-job`, `per-deploy`, `per-patch-run`, `per-backup`,
+    /// `install`, `browser`, `never`.
+    pub sent_when: &'static str,
     pub status: ItemStatus,
-    /// The value (a string, a number, or a list of `{value|name,release, count}`);
-    /// `null` unless `status` is `ok` (the public IP item may carry a hint).
+    /// The value PE would send (a string, a number, a boolean, or a list of
+    /// `{value|name,release, count}`); `null` unless `status` is `ok`.
     pub value: Value,
-    /// Where it came from: a file, a PuppetDB endpoint, or an explanation.
+    /// Where it came from: a file, an API endpoint, or where PE keeps it.
     pub source: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
 }
 
-/// Where the items come from: the server (sent by Puppet Server), the
-/// console (collected in the browser), or nowhere (user inputs).
+/// A group of items as PE's pages group them.
 #[derive(Clone, Debug, Serialize)]
 pub struct Section {
     pub section: &'static str,
@@ -82,9 +109,38 @@ pub struct PuppetDbInfo {
     pub url_source: String,
     /// HTTP requests sent to PuppetDB (every attempt counts).
     pub queries: u32,
+    /// The primary server whose facts are reported (`--primary`).
     pub primary_certname: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+/// One of PE's services the report asked.
+#[derive(Clone, Debug, Serialize)]
+pub struct ServiceInfo {
+    /// `puppetdb`, `classifier`, `rbac`, `orchestrator`, `puppetserver`.
+    pub service: &'static str,
+    pub url: String,
+    pub url_source: String,
+    /// HTTP requests sent (every attempt counts).
+    pub requests: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Which of PE's lists the report follows.
+#[derive(Clone, Debug, Serialize)]
+pub struct ListInfo {
+    /// The PE version the list was chosen for (`null`: unknown).
+    pub pe_version: Option<String>,
+    /// The first release of the page's range, e.g. `2019.8`.
+    pub page_from: String,
+    /// The page(s) in github.com/puppetlabs/docs-archive.
+    pub pages: Vec<&'static str>,
+    /// Items listed (all sections).
+    pub items: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// The opt-out state, as `pe-analytics status` computes it.
@@ -94,6 +150,17 @@ pub struct OptOut {
     /// or a check failed; see `layers`).
     pub verdict: &'static str,
     pub layers: Vec<StatusRow>,
+}
+
+impl OptOut {
+    /// What PE would do now with an item it sends when analytics are on.
+    pub fn sent(&self) -> Sent {
+        match self.verdict {
+            "opted-out" => Sent::No,
+            "not-opted-out" => Sent::Yes,
+            _ => Sent::Unknown,
+        }
+    }
 }
 
 /// The whole report (`--format json`; schema in README, "pe-analytics report").
@@ -107,132 +174,99 @@ pub struct Report {
     /// `done` (every item that applies was gathered) or `error`.
     pub outcome: &'static str,
     pub exit_code: i32,
-    /// The errors, one line each (also in the items' `detail`).
+    /// The errors, one per cause (the items' `detail` say which they hit).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<String>,
+    pub list: ListInfo,
+    pub services: Vec<ServiceInfo>,
 }
 
-/// The console's items: collected in the browser, never seen by the server.
-pub fn console_section() -> Section {
-    let items = [
-        (
-            "console_page_views",
-            "Page views",
-            "which console pages are opened",
-        ),
-        (
-            "console_clicks",
-            "Link and button clicks",
-            "which links and buttons are clicked",
-        ),
-        (
-            "console_page_load_time",
-            "Page load time",
-            "how long console pages take to load in the browser",
-        ),
-        (
-            "console_user_language",
-            "User language",
-            "the browser's language setting",
-        ),
-        (
-            "console_screen_resolution",
-            "Screen resolution",
-            "the size of the user's screen",
-        ),
-        (
-            "console_viewport_size",
-            "Viewport size",
-            "the size of the browser window",
-        ),
-        (
-            "console_anonymized_ip",
-            "Anonymized IP address",
-            "the browser's IP address, anonymized",
-        ),
-    ];
-    Section {
-        section: "console",
-        title: "Collected by the console while in use (in the browser; cannot be computed from the server)",
-        items: items
-            .into_iter()
-            .map(|(id, item, what)| Item {
-                id,
-                item,
-                sent_by_pe: true,
-                status: ItemStatus::NotComputable,
-                value: Value::Null,
-                source: "PE console (browser)".into(),
-                detail: Some(what.into()),
-            })
-            .collect(),
+fn label(r: &Value) -> String {
+    if r.get("name").is_some() || r.get("release").is_some() {
+        match r.get("name").and_then(Value::as_str) {
+            None => "unknown".to_string(),
+            Some(n) => {
+                let rel = r.get("release").and_then(Value::as_str).unwrap_or("");
+                format!("{n} {rel}").trim().to_string()
+            }
+        }
+    } else if let Some(j) = r.get("job") {
+        format!("job {}", j.as_str().unwrap_or(""))
+    } else {
+        match r.get("value") {
+            None | Some(Value::Null) => "unknown".to_string(),
+            Some(Value::String(s)) => s.clone(),
+            Some(v) => v.to_string(),
+        }
     }
 }
 
-/// What PE documents it does not collect.
-pub fn not_collected_section() -> Section {
-    let items = [
-        ("node_names", "Node names"),
-        ("group_names", "Node group names"),
-        ("user_names", "User names"),
-        ("rules", "Classification rules"),
-        ("parameters", "Class parameters"),
-        ("variables", "Variables"),
-    ];
-    Section {
-        section: "not-collected",
-        title: "Not collected (user inputs)",
-        items: items
-            .into_iter()
-            .map(|(id, item)| Item {
-                id,
-                item,
-                sent_by_pe: false,
-                status: ItemStatus::NotCollected,
-                value: Value::Null,
-                source: "PE documentation".into(),
-                detail: Some("PE's documentation: the console does not collect user inputs".into()),
-            })
-            .collect(),
-    }
-}
-
+/// A value as one table cell.
 fn cell(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
         Value::String(s) => s.clone(),
+        Value::Array(rows) if rows.is_empty() => "(none)".into(),
         Value::Array(rows) => {
-            if rows.is_empty() {
-                return "(none)".into();
-            }
-            rows.iter()
-                .map(|r| {
-                    let label = if r.get("name").is_some() || r.get("release").is_some() {
-                        let n = r
-                            .get("name")
-                            .and_then(Value::as_str)
-                            .unwrap_or("(no os fact)");
-                        let rel = r.get("release").and_then(Value::as_str).unwrap_or("");
-                        format!("{n} {rel}").trim().to_string()
-                    } else {
-                        r.get("value")
-                            .and_then(Value::as_str)
-                            .unwrap_or("(fact not set)")
-                            .to_string()
-                    };
-                    format!("{label}: {}", r.get("count").unwrap_or(&Value::Null))
+            let shown: Vec<String> = rows
+                .iter()
+                .take(12)
+                .map(|r| match r.get("count") {
+                    Some(c) => format!("{}: {c}", label(r)),
+                    None if r.get("job").is_some() => {
+                        format!(
+                            "{}: {}",
+                            label(r),
+                            cell(r.get("value").unwrap_or(&Value::Null))
+                        )
+                    }
+                    None => cell(r),
                 })
-                .collect::<Vec<_>>()
-                .join(", ")
+                .collect();
+            let more = rows.len().saturating_sub(shown.len());
+            let mut s = shown.join(", ");
+            if more > 0 {
+                s.push_str(&format!(", … ({more} more)"));
+            }
+            s
         }
+        Value::Object(m) => m
+            .iter()
+            .map(|(k, v)| format!("{k}: {}", cell(v)))
+            .collect::<Vec<_>>()
+            .join(", "),
         other => other.to_string(),
     }
 }
 
-/// The readable table.
+fn when_title(when: &str) -> &'static str {
+    match when {
+        "check-in" => "sent at Puppet Server's start and every 24 hours",
+        "per-job" => "sent as each orchestrator job runs",
+        "per-deploy" => "sent as each Code Manager deploy runs",
+        "per-patch-run" => "sent as each patching task runs",
+        "per-backup" => "sent as puppet-backup runs",
+        "install" => "sent as the installer runs",
+        "browser" => "sent from the browser",
+        _ => "never sent",
+    }
+}
+
+/// The readable table. Consecutive items that cannot be computed for the
+/// same reason share one line of explanation.
 pub fn render_text(r: &Report) -> String {
     let mut out = String::new();
     out.push_str("What Puppet Enterprise's analytics collect about this installation\n");
+    let version = r.list.pe_version.as_deref().unwrap_or("unknown");
+    out.push_str(&format!(
+        "PE version {version}: PE's list for {} and later ({} items; {})\n",
+        r.list.page_from,
+        r.list.items,
+        r.list.pages.join(", ")
+    ));
+    if let Some(n) = &r.list.note {
+        out.push_str(&format!("  note: {n}\n"));
+    }
     for s in &r.sections {
         out.push('\n');
         out.push_str(s.title);
@@ -240,37 +274,78 @@ pub fn render_text(r: &Report) -> String {
         let w = s
             .items
             .iter()
-            .map(|i| i.item.len())
+            .map(|i| i.item.chars().count())
             .max()
             .unwrap_or(4)
-            .max(4);
-        out.push_str(&format!("  {:w$}  {:4}  VALUE\n", "ITEM", "SENT"));
-        for i in &s.items {
-            let sent = if i.sent_by_pe { "yes" } else { "no" };
+            .clamp(4, 64);
+        out.push_str(&format!("  {:4}  {:w$}  VALUE\n", "SENT", "ITEM"));
+        let mut last_when = "";
+        let items = &s.items;
+        for (n, i) in items.iter().enumerate() {
+            if i.sent_when != last_when && i.sent_when != "check-in" && i.sent_when != "never"
+                || (i.sent_when == "check-in" && !last_when.is_empty() && last_when != "check-in")
+            {
+                out.push_str(&format!("  ({})\n", when_title(i.sent_when)));
+            }
+            last_when = i.sent_when;
+            let shared = |j: &Item| {
+                j.status == i.status
+                    && j.detail == i.detail
+                    && matches!(
+                        i.status,
+                        ItemStatus::NotComputable | ItemStatus::NotCollected
+                    )
+            };
+            let next_shares = items.get(n + 1).is_some_and(shared);
             let value = match i.status {
+                _ if next_shares => String::new(),
                 ItemStatus::Ok => cell(&i.value),
                 ItemStatus::Absent => format!("({})", i.detail.as_deref().unwrap_or("absent")),
                 ItemStatus::Error => {
                     format!("(error: {})", i.detail.as_deref().unwrap_or("unknown"))
                 }
                 ItemStatus::NotComputable => {
-                    let hint = cell(&i.value);
+                    let prev_shares = n > 0 && shared(&items[n - 1]);
                     let d = i.detail.as_deref().unwrap_or("");
-                    if hint.is_empty() {
-                        format!("({d})")
+                    if prev_shares {
+                        format!("(these: not computable here: {d})")
                     } else {
-                        format!("{hint} ({d})")
+                        format!("(not computable here: {d})")
                     }
+                }
+                ItemStatus::NotApplicable => {
+                    format!("(not applicable: {})", i.detail.as_deref().unwrap_or(""))
                 }
                 ItemStatus::NotCollected => "(not collected)".into(),
             };
-            out.push_str(&format!("  {:w$}  {:4}  {}\n", i.item, sent, value));
+            let value = match (&i.status, &i.detail) {
+                (ItemStatus::Ok, Some(d)) if !next_shares => format!("{value} ({d})"),
+                _ => value,
+            };
+            out.push_str(&format!(
+                "  {:4}  {:w$}  {}\n",
+                i.sent.cell(),
+                i.item,
+                value
+            ));
         }
     }
+    out.push_str("\nSources:\n");
     out.push_str(&format!(
-        "\nSources: PuppetDB {} ({}; {} queries), primary {}\n",
-        r.puppetdb.url, r.puppetdb.url_source, r.puppetdb.queries, r.puppetdb.primary_certname
+        "  primary server: {}\n",
+        r.puppetdb.primary_certname
     ));
+    for s in &r.services {
+        let err = s
+            .error
+            .as_deref()
+            .map(|e| format!("; not used: {e}"))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "  {}: {} ({}; {} requests{err})\n",
+            s.service, s.url, s.url_source, s.requests
+        ));
+    }
     out.push_str(&format!(
         "Opt-out state (as `pe-analytics status`): {}\n",
         r.opt_out.verdict
@@ -287,11 +362,12 @@ pub fn render_text(r: &Report) -> String {
         ));
     }
     out.push_str(match r.opt_out.verdict {
-        "opted-out" => "PE sends none of the above while opted out.\n",
+        "opted-out" => "Opted out: PE sends none of the above (SENT no).\n",
         "not-opted-out" => {
-            "PE sends the items marked `yes` (run `pe-analytics opt-out` to stop it).\n"
+            "Not opted out: PE sends the items marked SENT yes, each when its section says \
+(run `pe-analytics opt-out` to stop it).\n"
         }
-        _ => "Whether PE sends the items marked `yes` depends on the opt-out state above.\n",
+        _ => "The opt-out state is unknown, so whether PE sends the items (SENT ?) is too.\n",
     });
     out
 }
@@ -301,38 +377,45 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn item(id: &'static str, status: ItemStatus, value: Value, detail: Option<&str>) -> Item {
+        Item {
+            id,
+            item: id,
+            sent_by_pe: true,
+            sent: Sent::Yes,
+            sent_when: "check-in",
+            status,
+            value,
+            source: "s".into(),
+            detail: detail.map(str::to_string),
+        }
+    }
+
     fn report() -> Report {
         Report {
             schema: SCHEMA,
             command: "report",
-            sections: vec![
-                Section {
-                    section: "server",
-                    title: "Sent by Puppet Server",
-                    items: vec![
-                        Item {
-                            id: "agent_os",
-                            item: "Agent operating systems",
-                            sent_by_pe: true,
-                            status: ItemStatus::Ok,
-                            value: json!([{"name": "Debian", "release": "12.5", "count": 3}]),
-                            source: "PuppetDB".into(),
-                            detail: None,
-                        },
-                        Item {
-                            id: "license_uuid",
-                            item: "License UUID",
-                            sent_by_pe: true,
-                            status: ItemStatus::Absent,
-                            value: Value::Null,
-                            source: "/etc/puppetlabs/license.key".into(),
-                            detail: Some("no license file".into()),
-                        },
-                    ],
-                },
-                console_section(),
-                not_collected_section(),
-            ],
+            sections: vec![Section {
+                section: "server",
+                title: "Server",
+                items: vec![
+                    item(
+                        "agent_os",
+                        ItemStatus::Ok,
+                        json!([{"name": "Debian", "release": "12.5", "count": 3},
+                               {"name": null, "release": null, "count": 2}]),
+                        None,
+                    ),
+                    item(
+                        "license_uuid",
+                        ItemStatus::Absent,
+                        Value::Null,
+                        Some("no license file"),
+                    ),
+                    item("b1", ItemStatus::NotComputable, Value::Null, Some("why")),
+                    item("b2", ItemStatus::NotComputable, Value::Null, Some("why")),
+                ],
+            }],
             opt_out: OptOut {
                 verdict: "not-opted-out",
                 layers: vec![],
@@ -347,18 +430,46 @@ mod tests {
             outcome: "done",
             exit_code: 0,
             errors: vec![],
+            list: ListInfo {
+                pe_version: Some("2021.7.1".into()),
+                page_from: "2021.7".into(),
+                pages: vec!["pe/2021/PE 2021.7.1.pdf"],
+                items: 4,
+                note: None,
+            },
+            services: vec![ServiceInfo {
+                service: "puppetdb",
+                url: "https://p:8081".into(),
+                url_source: "--puppetdb-url".into(),
+                requests: 5,
+                error: None,
+            }],
         }
     }
 
     #[test]
     fn text_lists_every_item_with_its_verdict() {
         let t = render_text(&report());
-        assert!(t.contains("Debian 12.5: 3"), "{t}");
+        assert!(t.contains("Debian 12.5: 3, unknown: 2"), "{t}");
         assert!(t.contains("(no license file)"), "{t}");
-        assert!(t.contains("Viewport size"), "{t}");
-        assert!(t.contains("User names"), "{t}");
-        assert!(t.contains("5 queries"), "{t}");
+        assert!(t.contains("5 requests"), "{t}");
         assert!(t.contains("run `pe-analytics opt-out`"), "{t}");
+        // One explanation for two items with the same reason.
+        assert_eq!(t.matches("why").count(), 1, "{t}");
+        assert!(t.contains("these: not computable here: why"), "{t}");
+    }
+
+    #[test]
+    fn sent_follows_the_opt_out_state() {
+        let mut o = OptOut {
+            verdict: "opted-out",
+            layers: vec![],
+        };
+        assert_eq!(o.sent(), Sent::No);
+        o.verdict = "not-opted-out";
+        assert_eq!(o.sent(), Sent::Yes);
+        o.verdict = "unknown";
+        assert_eq!(o.sent(), Sent::Unknown);
     }
 
     #[test]
@@ -374,12 +485,14 @@ mod tests {
                 "opt_out",
                 "puppetdb",
                 "outcome",
-                "exit_code"
+                "exit_code",
+                "list",
+                "services"
             ]
         );
         let item = &v["sections"][0]["items"][1];
         assert_eq!(item["status"], "absent");
-        assert_eq!(v["sections"][1]["items"][0]["status"], "not-computable");
-        assert_eq!(v["sections"][2]["items"][0]["sent_by_pe"], false);
+        assert_eq!(item["sent"], "yes");
+        assert_eq!(item["sent_when"], "check-in");
     }
 }

@@ -79,6 +79,62 @@ pub fn node_facts(certname: &str, facts: &[&str]) -> Query {
     }
 }
 
+/// Number of active nodes matching an inventory filter: `/inventory`, one
+/// count (`facts.<path>` fields, as PuppetDB's inventory takes them).
+pub fn inventory_count(filter: Value) -> Query {
+    Query {
+        endpoint: "inventory",
+        ast: json!(["extract", [["function", "count"]], filter]),
+    }
+}
+
+/// Nodes on Microsoft Azure: Facter 4's `cloud.provider`, or Facter 3's
+/// `az_metadata` fact.
+pub fn on_azure() -> Query {
+    inventory_count(json!([
+        "or",
+        ["=", "facts.cloud.provider", "azure"],
+        ["null?", "facts.az_metadata", false]
+    ]))
+}
+
+/// Nodes on Google Cloud: `cloud.provider` `gce`, or the `gce` fact.
+pub fn on_gcp() -> Query {
+    inventory_count(json!([
+        "or",
+        ["=", "facts.cloud.provider", "gce"],
+        ["null?", "facts.gce", false]
+    ]))
+}
+
+/// Nodes that have a fact at all (e.g. `virtual`, which Facter always
+/// reports): `/facts`, one count.
+pub fn nodes_with_fact(fact: &str) -> Query {
+    Query {
+        endpoint: "facts",
+        ast: json!(["extract", [["function", "count"]], ["=", "name", fact]]),
+    }
+}
+
+/// Classes by the number of nodes whose catalog has them: `/resources`
+/// (each catalog holds a class once), grouped by title.
+pub fn class_counts() -> Query {
+    Query {
+        endpoint: "resources",
+        ast: json!([
+            "extract",
+            [["function", "count"], "title"],
+            ["=", "type", "Class"],
+            ["group_by", "title"]
+        ]),
+    }
+}
+
+/// Nodes whose `pe_patch` fact counts pending package updates.
+pub fn nodes_needing_patches() -> Query {
+    inventory_count(json!([">", "facts.pe_patch.package_update_count", 0]))
+}
+
 /// A count of nodes sharing one value (or one OS).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Count {
@@ -150,10 +206,8 @@ pub fn read_value_counts(answer: &Value) -> Result<Vec<Count>, String> {
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let count = count_of(r).ok_or_else(|| shape("a fact count"))?;
-        out.push(Count {
-            value: r.get("value").and_then(text),
-            count,
-        });
+        let value = r.get("value").or_else(|| r.get("title")).and_then(text);
+        out.push(Count { value, count });
     }
     out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
     Ok(out)
@@ -186,17 +240,6 @@ pub fn os_of(facts: &serde_json::Map<String, Value>) -> Option<String> {
     Some(format!("{name} {release}").trim().to_string())
 }
 
-/// A node's own IPv4 address from its `networking.ip` fact (or the legacy
-/// `ipaddress` fact).
-pub fn ip_of(facts: &serde_json::Map<String, Value>) -> Option<String> {
-    facts
-        .get("networking")
-        .and_then(|n| n.get("ip"))
-        .and_then(Value::as_str)
-        .or_else(|| facts.get("ipaddress").and_then(Value::as_str))
-        .map(str::to_string)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,6 +250,11 @@ mod tests {
             active_nodes(),
             os_counts(),
             fact_value_counts("puppetversion"),
+            on_azure(),
+            on_gcp(),
+            nodes_with_fact("virtual"),
+            class_counts(),
+            nodes_needing_patches(),
         ] {
             let s = q.ast.to_string();
             assert!(s.starts_with("[\"extract\""), "{s}");
@@ -267,7 +315,6 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(os_of(&f).as_deref(), Some("Debian 12.5"));
-        assert_eq!(ip_of(&f).as_deref(), Some("10.0.0.5"));
         assert!(read_node_facts(&json!([{"value": 1}])).is_err());
         assert!(read_node_facts(&json!({})).is_err());
     }

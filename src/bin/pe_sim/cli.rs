@@ -189,6 +189,36 @@ pub struct Args {
     #[arg(long)]
     pub puppetdb_malformed: bool,
 
+    /// Facts merged into the primary's facts in the PuppetDB-shaped API (a JSON object), e.g.
+    /// `'{"cloud": {"provider": "azure"}, "networking": {"ip": "203.0.113.7"}}'`.
+    #[arg(long, value_name = "JSON")]
+    pub primary_facts: Option<String>,
+
+    /// Seed the orchestrator's job history: `KIND:N,...` with KIND one of deploy, task,
+    /// plan_task, plan_upload, plan_script, plan_command, plan_wait, e.g. `deploy:2,task:3`.
+    ///
+    /// The jobs are finished, started by `admin` or `ops` in turn, with 1 to 3 agent nodes,
+    /// created in the half hour before pe-sim's start (after the simulated services' start,
+    /// an hour before pe-sim's); one more deploy job is created two hours before, before that
+    /// start, and no "since the orchestrator's start" figure may count it.
+    #[arg(long, value_name = "KIND:N,...")]
+    pub job_history: Option<String>,
+
+    /// Port of a Puppet Server status listener (`/status/v1`, like PE's 8140: pe-jruby-metrics,
+    /// pe-master and status-service with JVM metrics at level debug); 0 picks a free port.
+    #[arg(long, default_value_t = 0, value_name = "PORT")]
+    pub puppetserver_port: u16,
+
+    /// A disaster recovery (HA) replica: pinned in a seeded "PE HA Replica" group (2018.1+);
+    /// the console services then report replication mode `source` (repeatable).
+    #[arg(long, value_name = "NODE")]
+    pub ha_replica: Vec<String>,
+
+    /// Custom RBAC roles with a user (`/rbac-api/v1/roles` also has PE's default roles and,
+    /// when N > 0, one custom role nobody has).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub rbac_custom_roles: usize,
+
     /// Append every recorded request as a JSON line to FILE.
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,

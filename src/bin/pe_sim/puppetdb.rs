@@ -1,12 +1,13 @@
-//! A PuppetDB-shaped query API (`/pdb/query/v4/{nodes,facts,inventory}`) over
+//! A PuppetDB-shaped query API (`/pdb/query/v4/{nodes,facts,inventory,resources}`) over
 //! seeded synthetic nodes, for the sandbox and the tests of `pe-analytics
 //! report`. Written from PuppetDB's query API v4 documentation, independently
 //! of the client.
 //!
 //! Supported AST subset: `["extract", FIELDS, FILTER?, ["group_by", F...]?]`
 //! or a bare FILTER; FIELDS may hold `["function","count"]`; FILTER is
-//! `=`, `~` (only the match-anything pattern `.*`), `and`, `or`, `not`,
-//! `null?`. Deactivated nodes are left out, as PuppetDB does by default.
+//! `=`, `~` (only the match-anything pattern `.*`), `>`, `<`, `>=`, `<=`,
+//! `and`, `or`, `not`, `null?`. `resources` holds each node's catalog
+//! classes (type `Class`). Deactivated nodes are left out, as PuppetDB does by default.
 //! Anything else is a 400 with a PuppetDB-like message.
 
 use serde_json::{json, Map, Value};
@@ -18,6 +19,8 @@ struct Node {
     certname: String,
     deactivated: bool,
     facts: Map<String, Value>,
+    /// The classes of its last catalog (PuppetDB's capitalized titles).
+    classes: Vec<String>,
 }
 
 /// (os name, family, release, puppet version) for the synthetic agents, in turn.
@@ -29,8 +32,41 @@ const MIX: &[(&str, &str, &str, &str)] = &[
     ("Debian", "Debian", "12.5", "8.4.0"),
 ];
 
+/// Where agent `i` runs, in turn: Azure as Facter 4 says it (`cloud.provider`),
+/// Google Cloud as Facter 3 says it (a `gce` fact only), a physical machine,
+/// then KVM and VMware guests.
+fn placement(i: usize, f: &mut Map<String, Value>) {
+    match i % 6 {
+        1 => {
+            f.insert("virtual".into(), json!("hyperv"));
+            f.insert("cloud".into(), json!({"provider": "azure"}));
+            f.insert(
+                "az_metadata".into(),
+                json!({"compute": {"location": "westeurope"}}),
+            );
+        }
+        2 => {
+            f.insert("virtual".into(), json!("gce"));
+            f.insert(
+                "gce".into(),
+                json!({"instance": {"zone": "europe-west1-b"}}),
+            );
+        }
+        3 => {
+            f.insert("virtual".into(), json!("physical"));
+        }
+        4 => {
+            f.insert("virtual".into(), json!("kvm"));
+        }
+        _ => {
+            f.insert("virtual".into(), json!("vmware"));
+        }
+    }
+}
+
 fn nodes(sim: &Sim) -> Vec<Node> {
     let n = sim.args.puppetdb_nodes;
+    let old = !sim.version.at_least(2019, 0, 0);
     let mk = |certname: String, i: usize, os: (&str, &str, &str, &str)| {
         let (name, family, release, pv) = os;
         let major = release.split('.').next().unwrap_or(release);
@@ -53,34 +89,78 @@ fn nodes(sim: &Sim) -> Vec<Node> {
                 "Linux"
             }),
         );
-        f
+        placement(i, &mut f);
+        let mut classes = vec![
+            "Settings".to_string(),
+            "Puppet_enterprise::Profile::Agent".to_string(),
+        ];
+        if old {
+            classes.push("Puppet_enterprise::Profile::Mcollective::Agent".into());
+        }
+        if i.is_multiple_of(2) {
+            classes.push("Ntp".into());
+        }
+        if i.is_multiple_of(3) {
+            classes.push("Apache".into());
+            classes.push("Apache::Mod::Ssl".into());
+        }
+        if i.is_multiple_of(4) {
+            classes.push("Pe_patch".into());
+            f.insert(
+                "pe_patch".into(),
+                json!({"package_update_count": i % 3, "security_package_update_count": 0, "blocked": false}),
+            );
+        }
+        (f, classes)
     };
+    let (mut pf, mut pc) = mk(
+        sim.primary().to_string(),
+        0,
+        ("RedHat", "RedHat", "8.9", "7.28.0"),
+    );
+    pf.insert("virtual".into(), json!("kvm"));
+    pc.push("Puppet_enterprise::Profile::Master".into());
+    if let Some(Value::Object(extra)) = sim
+        .args
+        .primary_facts
+        .as_deref()
+        .and_then(|j| serde_json::from_str::<Value>(j).ok())
+    {
+        for (k, v) in extra {
+            pf.insert(k, v);
+        }
+    }
     let mut v = vec![Node {
         certname: sim.primary().to_string(),
         deactivated: false,
-        facts: mk(
-            sim.primary().to_string(),
-            0,
-            ("RedHat", "RedHat", "8.9", "7.28.0"),
-        ),
+        facts: pf,
+        classes: pc,
     }];
     for i in 1..n {
         let certname = format!("agent{i:05}.example.test");
+        let (mut facts, classes) = mk(certname.clone(), i, MIX[i % MIX.len()]);
+        if i % 9 == 7 {
+            // A node whose Facter did not report: no os, versions or virtual.
+            facts.retain(|k, _| k == "kernel" || k == "networking");
+        }
         v.push(Node {
-            facts: mk(certname.clone(), i, MIX[i % MIX.len()]),
+            facts,
+            classes,
             certname,
             deactivated: false,
         });
     }
     // One deactivated node, which no answer may count.
+    let (facts, classes) = mk(
+        "retired.example.test".into(),
+        n + 1,
+        ("SLES", "Suse", "12.5", "5.5.0"),
+    );
     v.push(Node {
         certname: "retired.example.test".into(),
         deactivated: true,
-        facts: mk(
-            "retired.example.test".into(),
-            n + 1,
-            ("SLES", "Suse", "12.5", "5.5.0"),
-        ),
+        facts,
+        classes,
     });
     v
 }
@@ -111,6 +191,14 @@ fn rows(sim: &Sim, entity: &str) -> Option<Vec<Value>> {
         "inventory" => active
             .map(|n| json!({"certname": n.certname, "environment": "production", "facts": n.facts}))
             .collect(),
+        "resources" => active
+            .flat_map(|n| {
+                n.classes.iter().map(move |c| {
+                    json!({"certname": n.certname, "type": "Class", "title": c, "exported": false,
+                           "tags": ["class"], "parameters": {}, "environment": "production"})
+                })
+            })
+            .collect(),
         _ => return None,
     })
 }
@@ -133,6 +221,20 @@ fn matches(row: &Value, q: &Value) -> Result<bool, String> {
             Ok(field(row, f) == Some(&a[2]))
         }
         ("~", 3) if a[2] == json!(".*") => Ok(true),
+        (op @ (">" | "<" | ">=" | "<="), 3) => {
+            let f = a[1]
+                .as_str()
+                .ok_or("the field of a comparison must be a string")?;
+            let (Some(x), Some(y)) = (field(row, f).and_then(Value::as_f64), a[2].as_f64()) else {
+                return Ok(false);
+            };
+            Ok(match op {
+                ">" => x > y,
+                "<" => x < y,
+                ">=" => x >= y,
+                _ => x <= y,
+            })
+        }
         ("null?", 3) => {
             let f = a[1].as_str().ok_or("the field of null? must be a string")?;
             let is_null = field(row, f).is_none_or(Value::is_null);

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 use serde_json::{json, Map, Value};
 
 use super::cli::Args;
-use super::state::Group;
+use super::state::{Group, Job, JobNode};
 
 pub const ALL_NODES_ID: &str = "00000000-0000-4000-8000-000000000000";
 
@@ -398,6 +398,18 @@ pub fn seed_groups(args: &Args, v: PeVersion, now: SystemTime) -> Result<Vec<Gro
             json!({"puppet_enterprise::profile::amq::broker": {}}),
         ));
     }
+    if v.has_serial() && !args.ha_replica.is_empty() {
+        let replicas: Vec<&str> = args.ha_replica.iter().map(String::as_str).collect();
+        groups.push(mk(
+            "PE HA Replica",
+            None,
+            ip,
+            "production",
+            false,
+            Some(pin(&replicas)),
+            json!({"puppet_enterprise::profile::primary_master_replica": {}}),
+        ));
+    }
     let agent = mk(
         "PE Agent",
         None,
@@ -542,4 +554,86 @@ pub fn pe_conf(args: &Args, v: PeVersion) -> String {
     }
     s.push_str("}\n");
     s
+}
+
+/// The kinds of jobs `--job-history` takes.
+pub const JOB_KINDS: [&str; 7] = [
+    "deploy",
+    "task",
+    "plan_task",
+    "plan_upload",
+    "plan_script",
+    "plan_command",
+    "plan_wait",
+];
+
+/// The seeded job history (`--job-history`): finished jobs in the half hour
+/// before `now`, and one deploy job two hours before, ids in creation order.
+pub fn job_history(spec: &str, now: SystemTime) -> Result<Vec<Job>, String> {
+    let mut kinds: Vec<String> = Vec::new();
+    for part in spec.split(',').filter(|p| !p.trim().is_empty()) {
+        let (k, n) = part
+            .trim()
+            .split_once(':')
+            .ok_or_else(|| format!("--job-history {part:?}: expected KIND:N"))?;
+        if !JOB_KINDS.contains(&k) {
+            return Err(format!(
+                "--job-history: unknown job kind {k:?} ({})",
+                JOB_KINDS.join(", ")
+            ));
+        }
+        let n: usize = n
+            .parse()
+            .map_err(|_| format!("--job-history {part:?}: N must be a whole number"))?;
+        kinds.extend(std::iter::repeat_n(k.to_string(), n));
+    }
+    let mut jobs = Vec::new();
+    let mk = |id: u64, kind: &str, created: SystemTime, i: usize| {
+        let count = i % 3 + 1;
+        let nodes: Vec<String> = (0..count)
+            .map(|k| format!("agent{:05}.example.test", k + 1))
+            .collect();
+        let scope = match i % 3 {
+            0 => json!({"nodes": nodes}),
+            1 => json!({"query": "nodes[certname] { }"}),
+            _ => json!({"node_group": ALL_NODES_ID}),
+        };
+        let started = created + Duration::from_secs(1);
+        let finished = started + Duration::from_secs(2 + i as u64);
+        let mut options = json!({"scope": scope, "description": "x".repeat(i * 4)});
+        if kind == "deploy" {
+            options["noop"] = json!(i % 2 == 1);
+            options["environment"] = json!("production");
+        }
+        Job {
+            id,
+            kind: kind.to_string(),
+            owner: if i.is_multiple_of(2) { "admin" } else { "ops" }.to_string(),
+            state: "finished".into(),
+            options,
+            created,
+            started: Some(started),
+            finished: Some(finished),
+            nodes: nodes
+                .iter()
+                .map(|n| JobNode {
+                    name: n.clone(),
+                    state: "finished".into(),
+                    start: Some(started),
+                    finish: Some(finished),
+                    details: json!({}),
+                    result: Some(json!({"status": "unchanged"})),
+                    transaction_uuid: uuid::Uuid::new_v4().to_string(),
+                })
+                .collect(),
+            status_log: vec![("finished".into(), finished, None)],
+            events: Vec::new(),
+        }
+    };
+    jobs.push(mk(1, "deploy", now - Duration::from_secs(7200), 5));
+    for (i, k) in kinds.iter().enumerate() {
+        let created = now - Duration::from_secs(1800) + Duration::from_secs(10 * i as u64);
+        jobs.push(mk(i as u64 + 2, k, created, i));
+    }
+    Ok(jobs)
 }

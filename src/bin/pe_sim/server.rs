@@ -24,6 +24,8 @@ pub enum Listener {
     Console,
     /// Like PE's 8143: /orchestrator, /status
     Orchestrator,
+    /// Like PE's 8140: /status (Puppet Server's JRuby and JVM figures)
+    PuppetServer,
 }
 
 /// How a request authenticated (never holds the token itself).
@@ -395,6 +397,7 @@ async fn route(sim: &Arc<Sim>, kind: Listener, r: &mut Req) -> Reply {
                 return orchestrator::handle(sim, r);
             }
         }
+        Listener::PuppetServer => {}
     }
     not_found(r)
 }
@@ -429,6 +432,12 @@ fn rbac(sim: &Sim, r: &Req) -> Reply {
                 )
             }
         }
+        ("GET", "/v1/roles") => {
+            if let Err(e) = check_auth(&r.auth, false) {
+                return e;
+            }
+            json_reply(200, rbac_roles(sim))
+        }
         ("POST", "/v2/auth/token/authenticate") => {
             let body = match r.json() {
                 Ok(b) => b,
@@ -455,6 +464,39 @@ fn rbac(sim: &Sim, r: &Req) -> Reply {
         }
         _ => not_found(r),
     }
+}
+
+/// RBAC's roles: PE's defaults (Project Deployers from 2019.8), then
+/// `--rbac-custom-roles` roles with a user each and, when there are any, one
+/// custom role nobody has.
+fn rbac_roles(sim: &Sim) -> Value {
+    let mut names = vec!["Administrators", "Operators", "Viewers", "Code Deployers"];
+    if sim.version.at_least(2019, 8, 0) {
+        names.push("Project Deployers");
+    }
+    let admin = "42bf351c-f9ec-40af-84ad-e976fec7f4bd";
+    let mut roles: Vec<Value> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            json!({"id": i + 1, "display_name": n, "description": "", "permissions": [],
+                   "user_ids": if i == 0 { json!([admin]) } else { json!([]) }, "group_ids": []})
+        })
+        .collect();
+    let n = sim.args.rbac_custom_roles;
+    for i in 0..n {
+        roles.push(
+            json!({"id": 100 + i, "display_name": format!("Custom role {i}"), "description": "",
+            "permissions": [], "user_ids": [uuid::Uuid::new_v4().to_string()], "group_ids": []}),
+        );
+    }
+    if n > 0 {
+        roles.push(
+            json!({"id": 99, "display_name": "Unused role", "description": "",
+            "permissions": [], "user_ids": [], "group_ids": []}),
+        );
+    }
+    Value::Array(roles)
 }
 
 fn sim_endpoint(sim: &Sim, method: &str, path: &str) -> Reply {
@@ -496,7 +538,11 @@ fn record(sim: &Sim, kind: Listener, r: &Req, status: u16, injected: bool) {
     let entry = json!({
         "seq": inner.seq,
         "time": seed::timestamp(SystemTime::now()),
-        "listener": match kind { Listener::Console => "console", Listener::Orchestrator => "orchestrator" },
+        "listener": match kind {
+            Listener::Console => "console",
+            Listener::Orchestrator => "orchestrator",
+            Listener::PuppetServer => "puppetserver",
+        },
         "method": r.method,
         "path": r.full_path,
         "query": query,

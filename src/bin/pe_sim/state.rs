@@ -47,6 +47,10 @@ pub struct JobNode {
 #[derive(Debug, Clone)]
 pub struct Job {
     pub id: u64,
+    /// `deploy`, `task`, `plan_task`, ... (the job's `type` and `command`).
+    pub kind: String,
+    /// The RBAC login that started it.
+    pub owner: String,
     pub state: String,
     pub options: Value,
     pub created: SystemTime,
@@ -128,6 +132,10 @@ pub struct Sim {
     pub orch_base: String,
     pub inner: Mutex<Inner>,
     pub record: Mutex<Option<File>>,
+    /// When the simulated services' JVMs started (their status-service's
+    /// `start-time-ms`): an hour before pe-sim itself, so seeded jobs can
+    /// fall before and after it.
+    pub jvm_start: SystemTime,
     pub connections: std::sync::atomic::AtomicU64,
 }
 
@@ -212,14 +220,21 @@ impl Inner {
             Some(s) => fastrand::Rng::with_seed(s),
             None => fastrand::Rng::new(),
         };
+        let mut jobs = BTreeMap::new();
+        if let Some(spec) = &args.job_history {
+            for j in seed::job_history(spec, now)? {
+                jobs.insert(j.id, j);
+            }
+        }
+        let next_job = jobs.keys().max().map_or(1, |m| m + 1);
         Ok(Inner {
             groups,
             class_cache,
             code_classes: code,
             force_422_pending: args.fail_first_write_422,
             stale_serial_pending: args.stale_serial_once,
-            jobs: BTreeMap::new(),
-            next_job: 1,
+            jobs,
+            next_job,
             applied: BTreeMap::new(),
             check_ins: BTreeMap::new(),
             requests: Vec::new(),

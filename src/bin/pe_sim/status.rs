@@ -8,6 +8,37 @@ use serde_json::{json, Map, Value};
 use super::server::{error, json_reply, not_found, Body, Listener, Reply, Req};
 use super::state::Sim;
 
+/// The JVM figures of trapperkeeper's status-service at level debug.
+fn jvm_metrics(sim: &Sim) -> Value {
+    let ms = |t: std::time::SystemTime| {
+        t.duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0)
+    };
+    let now = std::time::SystemTime::now();
+    json!({"jvm-metrics": {
+        "start-time-ms": ms(sim.jvm_start),
+        "up-time-ms": ms(now).saturating_sub(ms(sim.jvm_start)),
+        "heap-memory": {"init": 268435456u64, "max": 805306368u64, "used": 201326592u64, "committed": 402653184u64},
+        "non-heap-memory": {"init": 7667712u64, "max": -1, "used": 98566144u64, "committed": 104857600u64},
+        "cpu-usage": 0.4, "gc-cpu-usage": 0.0
+    }})
+}
+
+/// Puppet Server's JRuby pool figures (`pe-jruby-metrics` at level debug).
+pub const JRUBY_METRICS: &[(&str, f64)] = &[
+    ("num-jrubies", 3.0),
+    ("num-free-jrubies", 2.0),
+    ("average-free-jrubies", 1.75),
+    ("average-requested-jrubies", 0.5),
+    ("average-lock-wait-time", 0.0),
+    ("average-lock-held-time", 12.0),
+    ("average-borrow-time", 241.0),
+    ("average-wait-time", 3.0),
+    ("borrow-timeout-count", 0.0),
+    ("borrow-count", 1200.0),
+];
+
 fn services(sim: &Sim, kind: Listener, level: &str) -> Map<String, Value> {
     let sv = sim.version.service_version();
     let names: &[&str] = match kind {
@@ -18,21 +49,47 @@ fn services(sim: &Sim, kind: Listener, level: &str) -> Map<String, Value> {
             "status-service",
         ],
         Listener::Orchestrator => &["orchestrator-service", "broker-service", "status-service"],
+        Listener::PuppetServer => &["pe-master", "pe-jruby-metrics", "status-service"],
+    };
+    let replication = if sim.args.ha_replica.is_empty() {
+        json!({"mode": "none", "status": "none"})
+    } else {
+        json!({"mode": "source", "status": "running"})
     };
     let mut m = Map::new();
     for n in names {
         let status = match *n {
             "classifier-service" => {
                 json!({"db_up": true, "db_pool": {"state": "ready"}, "rbac_up": true,
-                "activity_up": true, "replication": {"mode": "none", "status": "none"}})
+                "activity_up": true, "replication": replication})
             }
             "rbac-service" => {
                 json!({"db_up": true, "db_pool": {"state": "ready"}, "activity_up": true,
-                "replication": {"mode": "none", "status": "none"}})
+                "replication": replication})
             }
             "activity-service" => json!({"db_up": true, "db_pool": {"state": "ready"},
-                "replication": {"mode": "none", "status": "none"}}),
+                "replication": replication}),
+            "status-service" if level == "debug" => json!({"experimental": jvm_metrics(sim)}),
             "status-service" => json!({}),
+            "pe-jruby-metrics" => {
+                let m: Map<String, Value> = JRUBY_METRICS
+                    .iter()
+                    .map(|(k, v)| {
+                        let v = if v.fract() == 0.0 {
+                            json!(*v as u64)
+                        } else {
+                            json!(v)
+                        };
+                        (k.to_string(), v)
+                    })
+                    .collect();
+                if level == "debug" {
+                    json!({"experimental": {"metrics": m,
+                        "jruby-pool-lock-status": {"current-state": ":not-in-use"}}})
+                } else {
+                    json!({})
+                }
+            }
             _ => json!({"db_up": true}),
         };
         let version = if *n == "status-service" {
