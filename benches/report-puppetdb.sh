@@ -84,9 +84,13 @@ for run in $(seq 1 "$RUNS"); do
   "$BIN" report --puppetdb-url "https://localhost:$PDB_PORT" --cacert "$ROOT/ssl/certs/ca.pem" \
     --cert "$ROOT/ssl/certs/$SERVER_CERTNAME.pem" --key "$ROOT/ssl/private_keys/$SERVER_CERTNAME.pem" \
     --certname node00000.bench.test --orchestrator-url https://localhost:1 \
+    --puppetserver-url "https://localhost:$PDB_PORT" --pe-version 2021.7.1 \
     --license-file /nonexistent --format json > "$ROOT/report-$run.json" || rc=$?
   secs=$(e2e_since "$t")
-  [ "$rc" = 0 ] || { cat "$ROOT/report-$run.json"; e2e_die "report exit $rc"; }
+  # No Puppet Server here (PuppetDB's own status API stands in, answering at once, without
+  # JRuby figures): those items are errors (exit 1); any other error is a failure.
+  [ "$rc" = 0 ] || /usr/bin/python3 -c 'import json,sys; e=json.load(open(sys.argv[1])).get("errors",[]); sys.exit(0 if e and all("Puppet Server" in x for x in e) else 1)' \
+    "$ROOT/report-$run.json" || { cat "$ROOT/report-$run.json"; e2e_die "report exit $rc"; }
   logged=$(tail -n +$((before + 1)) "$ACCESS_LOG" | grep -c '/pdb/query/v4' || true)
   own=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["puppetdb"]["queries"])' "$ROOT/report-$run.json")
   echo "run $run: wall ${secs}s, queries ${own} (PuppetDB access log: ${logged})"

@@ -1023,6 +1023,33 @@ fn token_auth_works_and_never_shows() {
 }
 
 #[test]
+fn without_a_console_connection_its_items_are_absent() {
+    let sim = Sim::start(&[]);
+    let f = files(sim.dir.path(), Some(LICENSE));
+    let mut args = report_args(&sim, &f, &["--format", "json"]);
+    drop_flag(&mut args, "--classifier-url");
+    drop_flag(&mut args, "--orchestrator-url");
+    let out = sim.run(&args);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let rep = out.json();
+    for id in [
+        "node_groups",
+        "ha_replicas",
+        "non_default_roles",
+        "orchestrator_jobs",
+    ] {
+        let i = item(&rep, id);
+        assert_eq!(i["status"], "absent", "{i}");
+        assert!(
+            i["detail"].as_str().unwrap().contains("--classifier-url"),
+            "{i}"
+        );
+    }
+    assert_eq!(item(&rep, "nodes_in_deployment")["value"], 10);
+    assert!(requests_to(&sim, "/classifier-api").is_empty());
+}
+
+#[test]
 fn without_a_token_the_orchestrator_items_say_so() {
     let sim = Sim::start(&["--job-history", "task:1"]);
     let f = files(sim.dir.path(), Some(LICENSE));

@@ -41,6 +41,8 @@
 #   PDB_PORT (18081), PDB_HTTP_PORT (18080), PG_PORT (55432)   PuppetDB (TLS, plain), PostgreSQL
 #   E2E_HEAP ("-Xms256m -Xmx768m")  puppetserver JVM heap
 #   E2E_WITH_PUPPETDB (0)           1: install PuppetDB's packages too
+#   E2E_PDB_ALLOWLIST ("")          certnames for PuppetDB's certificate-allowlist (space-
+#                                   separated); empty: no allowlist, any certificate of the CA
 #   E2E_BIN (target/debug)          where pe-sim and pe-analytics are
 #   E2E_PE_VERSION (2021.7.1)       pe-sim's --pe-version
 # Exported after e2e_init: E2E_LOG, SERVER_CERTNAME (puppet.test), E2E_SERVER_URL;
@@ -413,6 +415,11 @@ e2e_setup_puppetdb() {
   sed "s#/var/log/puppetdb#$R/log#g" /etc/puppetdb/request-logging.xml >"$R/pdb/request-logging.xml"
   printf '[global]\nvardir = %s\nlogging-config = %s\n[command-processing]\nthreads = 1\n' \
     "$R/pdb/var" "$R/pdb/logback.xml" >"$R/pdb/conf.d/config.ini"
+  if [ -n "${E2E_PDB_ALLOWLIST:-}" ]; then
+    # Only these certnames may query PuppetDB over HTTPS (its certificate-allowlist).
+    printf '%s\n' $E2E_PDB_ALLOWLIST >"$R/pdb/certificate-allowlist"
+    printf '[puppetdb]\ncertificate-allowlist = %s\n' "$R/pdb/certificate-allowlist" >>"$R/pdb/conf.d/config.ini"
+  fi
   printf '[database]\nsubname = //127.0.0.1:%s/puppetdb\nusername = puppetdb\npassword = puppetdb\n' \
     "$PG_PORT" >"$R/pdb/conf.d/database.ini"
   cat >"$R/pdb/conf.d/jetty.ini" <<EOF

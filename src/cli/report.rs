@@ -95,6 +95,13 @@ fn endpoints(a: &ReportArgs, host: &Host) -> (Sourced<String>, Endpoints, Result
         None => Ok(on_primary(PUPPETDB_PORT)),
     };
     let ps = flagged("--puppetserver-url", &a.puppetserver_url, PUPPETSERVER_PORT);
+    let console_not_here = (!a.classifier.classifier
+        && config::classifier_configured(&conn_args.requested(), host).is_none())
+    .then(|| {
+        "no PE console connection configured here (give --server or --classifier-url with \
+credentials, as for `status`)"
+            .to_string()
+    });
     let conn = config::resolve(&conn_args.requested(), host).map_err(|e| e.to_string());
     let http = conn
         .as_ref()
@@ -134,6 +141,7 @@ fn endpoints(a: &ReportArgs, host: &Host) -> (Sourced<String>, Endpoints, Result
             rbac,
             orchestrator,
             puppetserver: ps,
+            console_not_here,
         },
         http,
     )

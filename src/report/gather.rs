@@ -52,6 +52,10 @@ pub struct Endpoints {
     /// The orchestrator API base (`…/orchestrator/v1`).
     pub orchestrator: Result<Endpoint, String>,
     pub puppetserver: Result<Endpoint, String>,
+    /// Why no connection to the console services (classifier, RBAC,
+    /// orchestrator) is configured here, as `status` decides it: their items
+    /// are then absent, not errors.
+    pub console_not_here: Option<String>,
 }
 
 /// One gathered item: how it stands, its value, where it came from.
@@ -404,13 +408,15 @@ pub fn gather(inp: &Inputs, ends: &Endpoints, http: Result<&PeHttp, String>) -> 
     );
     let mut ps = Svc::new("puppetserver", "Puppet Server", &ends.puppetserver, &http);
     from_puppetdb(&mut cx, &mut pdb);
-    from_classifier(&mut cx, &mut nc);
-    from_rbac(&mut cx, &mut rbac);
-    from_orchestrator(
-        &mut cx,
-        &mut orch,
-        http.as_ref().ok().is_some_and(|h| h.auth().token),
-    );
+    match &ends.console_not_here {
+        Some(why) => console_absent(&mut cx, why),
+        None => {
+            from_classifier(&mut cx, &mut nc);
+            from_rbac(&mut cx, &mut rbac);
+            let token = http.as_ref().ok().is_some_and(|h| h.auth().token);
+            from_orchestrator(&mut cx, &mut orch, token);
+        }
+    }
     from_puppetserver(&mut cx, &mut ps);
     let mut services = Vec::new();
     let mut errors = cx.errors;
@@ -775,6 +781,24 @@ those of modules published on the Forge, which it decides against the Forge's li
     }
 }
 
+/// No console connection here: the classifier's, RBAC's and the
+/// orchestrator's items are absent, with why.
+fn console_absent(cx: &mut Ctx, why: &str) {
+    let ids: Vec<(&'static str, &'static str)> = cx
+        .wanted
+        .iter()
+        .filter_map(|e| match e.source {
+            Source::Classifier => Some((e.id, "classifier")),
+            Source::Rbac => Some((e.id, "RBAC")),
+            Source::Orchestrator => Some((e.id, "orchestrator")),
+            _ => None,
+        })
+        .collect();
+    for (id, src) in ids {
+        cx.set(id, not(ItemStatus::Absent, src, why));
+    }
+}
+
 fn from_classifier(cx: &mut Ctx, nc: &mut Svc) {
     if !cx.wants_any(&["node_groups", "ha_replicas"]) {
         return;
@@ -965,7 +989,11 @@ fn from_puppetserver(cx: &mut Ctx, ps: &mut Svc) {
                 if id == "jruby_instances" {
                     pool = Some(v.clone());
                 }
-                cx.set(id, ok(v, &s));
+                let mut c = ok(v.clone(), &s);
+                if id.starts_with("jvm_heap") {
+                    c.detail = v.as_u64().map(|b| format!("{} MiB", b / (1024 * 1024)));
+                }
+                cx.set(id, c);
             }
         }
         Err(e) => {
