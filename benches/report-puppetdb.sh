@@ -58,6 +58,12 @@ for i in range(n):
         "timezone": "UTC", "uptime_seconds": 1000 + i, "virtual": "kvm", "is_virtual": True,
         "fqdn": cert, "hostname": cert.split(".")[0], "ipaddress": f"10.0.{i // 256 % 256}.{i % 256}",
     }
+    if i % 5 == 1:
+        values.update(virtual="hyperv", cloud={"provider": "azure"}, az_metadata={"compute": {"location": "westeurope"}})
+        exp["azure"] = exp.get("azure", 0) + 1
+    elif i % 7 == 2:
+        values.update(virtual="gce", gce={"instance": {"zone": "europe-west1-b"}})
+        exp["gcp"] = exp.get("gcp", 0) + 1
     body = json.dumps({"certname": cert, "environment": "production", "producer_timestamp": ts,
                        "producer": "bench.test", "values": values})
     c.request("POST", f"/pdb/cmd/v1?command=replace_facts&version=5&certname={cert}", body,
@@ -104,6 +110,8 @@ got_os = {f'{r["name"]} {r["release"]}': r["count"] for r in items["agent_os"]["
 got_pv = {r["value"]: r["count"] for r in items["agent_versions"]["value"]}
 assert got_os == exp["os"], (got_os, exp["os"])
 assert got_pv == exp["pv"], (got_pv, exp["pv"])
+cloud = {r["value"]: r["count"] for r in items["agents_on_cloud"]["value"]}
+assert cloud["Microsoft Azure"] == exp["azure"] and cloud["Google Cloud Platform"] == exp["gcp"], (cloud, exp)
 print(f"counts OK: {n} nodes, {len(got_os)} OS releases, {len(got_pv)} Puppet versions")
 PY
 for q in nodes inventory; do

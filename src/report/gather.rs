@@ -147,9 +147,21 @@ impl<'a> Svc<'a> {
         self.endpoint.as_ref().map(|e| e.url.as_str()).unwrap_or("")
     }
 
-    /// GET `path` (below the base; `query` URL-encoded into it). The error
+    /// GET `path` below the base (`query` URL-encoded into it). The error
     /// is the item's detail.
     fn get(&mut self, path: &str, query: &[(&str, String)]) -> Result<Value, String> {
+        let base = self.base().to_string();
+        self.get_below(&base, path, query)
+    }
+
+    /// GET `path` below `base`: the service's base or another root of the
+    /// same server (e.g. its status API).
+    fn get_below(
+        &mut self,
+        base: &str,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<Value, String> {
         if let Some(e) = &self.unusable {
             return Err(format!("{} not asked: {e}", self.label));
         }
@@ -157,7 +169,7 @@ impl<'a> Svc<'a> {
             return Err(s.clone());
         }
         let http = self.http.expect("a client when usable");
-        let shown = format!("{}{path}", self.base());
+        let shown = format!("{base}{path}");
         let url = reqwest::Url::parse_with_params(&shown, query)
             .map_err(|e| format!("{}: {shown}: not a URL ({e})", self.label))?;
         let before = http.requests_sent();
@@ -889,7 +901,7 @@ orchestrator takes no certificate";
         .unwrap_or(&base)
         .to_string();
     let start = orch
-        .get_abs(
+        .get_below(
             &origin,
             "/status/v1/services/status-service",
             &[("level", "debug".into())],
@@ -942,24 +954,6 @@ orchestrator takes no certificate";
                 cx.fail(id, &s, e.clone());
             }
         }
-    }
-}
-
-impl Svc<'_> {
-    /// GET on another path of the same server (e.g. its status API).
-    fn get_abs(
-        &mut self,
-        origin: &str,
-        path: &str,
-        query: &[(&str, String)],
-    ) -> Result<Value, String> {
-        let saved = self.endpoint.clone();
-        if let Some(e) = &mut self.endpoint {
-            e.url = origin.to_string();
-        }
-        let r = self.get(path, query);
-        self.endpoint = saved;
-        r
     }
 }
 

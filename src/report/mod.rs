@@ -279,12 +279,11 @@ pub fn render_text(r: &Report) -> String {
             .unwrap_or(4)
             .clamp(4, 64);
         out.push_str(&format!("  {:4}  {:w$}  VALUE\n", "SENT", "ITEM"));
+        // A line says when PE sends the items below it, at each change.
         let mut last_when = "";
         let items = &s.items;
         for (n, i) in items.iter().enumerate() {
-            if i.sent_when != last_when && i.sent_when != "check-in" && i.sent_when != "never"
-                || (i.sent_when == "check-in" && !last_when.is_empty() && last_when != "check-in")
-            {
+            if i.sent_when != last_when && i.sent_when != "never" {
                 out.push_str(&format!("  ({})\n", when_title(i.sent_when)));
             }
             last_when = i.sent_when;
