@@ -1063,3 +1063,29 @@ fn without_a_token_the_orchestrator_items_say_so() {
     assert!(i["detail"].as_str().unwrap().contains("RBAC token"), "{i}");
     assert!(requests_to(&sim, "/orchestrator").is_empty());
 }
+
+#[test]
+fn no_credentials_is_one_error_not_one_per_service() {
+    let sim = Sim::start(&[]);
+    let f = files(sim.dir.path(), Some(LICENSE));
+    let mut args = report_args(&sim, &f, &["--format", "json"]);
+    drop_flag(&mut args, "--token-file");
+    drop_flag(&mut args, "--cert");
+    drop_flag(&mut args, "--key");
+    let out = sim.run(&args);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    let rep = out.json();
+    let errors = rep["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(
+        errors[0].as_str().unwrap().contains("no credentials"),
+        "{errors:#?}"
+    );
+    assert!(rep["puppetdb"]["error"]
+        .as_str()
+        .unwrap()
+        .contains("no credentials"));
+    assert_eq!(item(&rep, "nodes_in_deployment")["status"], "error");
+    assert_eq!(item(&rep, "license_uuid")["status"], "ok");
+    assert!(requests_to(&sim, "/pdb/").is_empty());
+}

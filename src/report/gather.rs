@@ -434,20 +434,21 @@ pub fn gather(inp: &Inputs, ends: &Endpoints, http: Result<&PeHttp, String>) -> 
     let mut errors = cx.errors;
     for s in [&pdb, &nc, &rbac, &orch, &ps] {
         errors.extend(s.error_lines());
-        if s.requests > 0 || s.unusable.is_some() || !s.causes.is_empty() {
-            services.push(s.info());
-        }
-    }
-    // An unusable service whose items were wanted is an error once.
-    for s in [&pdb, &nc, &rbac, &orch, &ps] {
-        if let Some(e) = &s.unusable {
-            let used = cx.items.values().any(|c| {
+        // A service that could not be set up, and whose items needed it:
+        // its error once (the same client error is every service's).
+        let unusable = s.unusable.as_ref().filter(|e| {
+            cx.items.values().any(|c| {
                 c.status == ItemStatus::Error
                     && c.detail.as_deref().is_some_and(|d| d.contains(e.as_str()))
-            });
-            if used {
+            })
+        });
+        if let Some(e) = unusable {
+            if !errors.iter().any(|l| l.ends_with(e.as_str())) {
                 errors.push(format!("{}: {e}", s.label));
             }
+        }
+        if s.requests > 0 || !s.causes.is_empty() || unusable.is_some() {
+            services.push(s.info());
         }
     }
     Gathered {
