@@ -216,7 +216,13 @@ fn one_set_of_connection_flags_works_for_every_command() {
         &["status", "--classifier"],
         &["opt-out", "--classifier", "--dry-run"],
         &["opt-in", "--classifier", "--dry-run"],
-        &["report", "--puppetdb-url", &sim.s("puppetdb_url")],
+        &[
+            "report",
+            "--puppetdb-url",
+            &sim.s("puppetdb_url"),
+            "--puppetserver-url",
+            &sim.s("puppetserver_url"),
+        ],
     ] {
         let mut args: Vec<String> = cmd.iter().map(|s| s.to_string()).collect();
         args.extend(conn.iter().cloned());

@@ -30,6 +30,7 @@ const VARS: &[(&str, &str)] = &[
     ("PE_ANALYTICS_CLASSIFIER_URL", "console_root"),
     ("PE_ANALYTICS_ORCHESTRATOR_URL", "orchestrator_root"),
     ("PE_ANALYTICS_PUPPETDB_URL", "puppetdb_url"),
+    ("PE_ANALYTICS_PUPPETSERVER_URL", "puppetserver_url"),
     ("PE_ANALYTICS_CACERT", "ca"),
     ("PE_ANALYTICS_CERT", "cert"),
     ("PE_ANALYTICS_KEY", "key"),
