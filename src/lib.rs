@@ -18,4 +18,5 @@ pub mod hocon;
 pub mod output;
 pub mod pe;
 pub mod peconf;
+pub mod procedure;
 pub mod report;

@@ -114,10 +114,11 @@ fn dry_run_and_check_change_nothing_and_say_pending() {
         diff.contains("+  \"puppet_enterprise::send_analytics_data\": false\n"),
         "{diff}"
     );
+    // The verdict is a result: stdout, as in every mode (issue 13).
     assert!(
-        text(&out.stderr).contains("would opt out"),
+        text(&out.stdout).contains("would opt out"),
         "{}",
-        text(&out.stderr)
+        text(&out.stdout)
     );
     assert_eq!(run(&["opt-out", "--check"], &path).status.code(), Some(2));
     assert_eq!(run(&["check"], &path).status.code(), Some(2));
@@ -373,8 +374,16 @@ fn file_problems_are_errors_and_nothing_is_written() {
         text(&out.stderr)
     );
     assert_eq!(fs::read(&path).unwrap(), original);
-    // A dry run of a read-only file is fine: it writes nothing.
-    assert_eq!(run(&["opt-out", "--dry-run"], &path).status.code(), Some(2));
+    // A dry run runs the same preflight: the real run would be refused, so
+    // the dry run says so (exit 1) instead of promising a change.
+    let out = run(&["opt-out", "--dry-run"], &path);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).contains("preflight: BLOCKED: pe.conf:")
+            && text(&out.stderr).contains("read-only"),
+        "{}",
+        text(&out.stderr)
+    );
 
     let out = run(&["opt-out"], &dir.path().join("missing.conf"));
     assert_eq!(out.status.code(), Some(1));

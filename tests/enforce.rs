@@ -150,7 +150,7 @@ fn full_opt_out_on_each_version_monolithic() {
         assert_eq!(again.code, 0, "{v}: {again:?}");
         if v >= "2018.1.0" {
             assert_eq!(deploys(&sim).len(), 1, "{v}: {again:?}");
-            assert!(again.stderr.contains("no Puppet run needed"), "{again:?}");
+            assert!(again.stdout.contains("no Puppet run needed"), "{again:?}");
         } else {
             // No edit time before 2018.1: nothing tells, so it runs again.
             assert_eq!(deploys(&sim).len(), 2, "{v}");
@@ -185,8 +185,10 @@ fn split_install_reload_on_other_host_is_printed_not_run() {
     );
 }
 
+/// A target not connected to the orchestrator: the runs could not happen,
+/// so the preflight stops everything before the first write (issue 13).
 #[test]
-fn disconnected_node_is_named_and_exit_4() {
+fn disconnected_node_is_named_and_nothing_is_written() {
     let sim = sim(&[
         "--split",
         "--primary",
@@ -197,19 +199,24 @@ fn disconnected_node_is_named_and_exit_4() {
         CONSOLE,
     ]);
     let out = run(&sim, &with(&["opt-out", "--classifier"], &conn(&sim)));
-    assert_eq!(out.code, 4, "{out:?}");
-    assert!(
-        out.stderr
-            .contains(&format!("{CONSOLE} is not connected to the orchestrator")),
-        "{out:?}"
-    );
+    assert_eq!(out.code, 1, "{out:?}");
     assert!(
         out.stderr.contains(&format!(
-            "puppet job run --nodes {CONSOLE} --environment production"
-        )),
+            "{CONSOLE} not connected to the orchestrator (PCP broker): check pxp-agent"
+        )) && out.stderr.contains("nothing was written"),
         "{out:?}"
     );
-    // The connected node still ran.
+    assert!(paths(&sim, "POST").iter().all(|p| !p.contains("/groups/")));
+    assert!(deploys(&sim).is_empty());
+    // --nodes with the connected one goes ahead.
+    let out = run(
+        &sim,
+        &with(
+            &["opt-out", "--classifier", "--nodes", PRIMARY],
+            &conn(&sim),
+        ),
+    );
+    assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(
         deploys(&sim)[0]["body"]["scope"]["nodes"],
         serde_json::json!([PRIMARY])
@@ -238,8 +245,11 @@ fn failed_node_run_exits_4_with_the_reason() {
     // The classifier holds the value but no run applied it: runs again, fails again.
     assert_eq!(text.code, 4, "{text:?}");
     assert!(
-        text.stderr.contains(&format!("{PRIMARY}: FAILED"))
-            && !text.stderr.contains("failed (failed)"),
+        text.stdout.contains(&format!("{PRIMARY}: FAILED"))
+            && !text.stdout.contains("failed (failed)")
+            && text
+                .stderr
+                .contains("error: the change was made but the Puppet runs did not succeed"),
         "{text:?}"
     );
 }
@@ -260,11 +270,11 @@ fn a_job_that_never_finishes_hits_the_deadline_and_is_stopped() {
     assert!(t.elapsed() < Duration::from_secs(120), "{:?}", t.elapsed());
     assert_eq!(out.code, 4, "{out:?}");
     assert!(
-        out.stderr.contains("did not finish within --wait-timeout"),
+        out.stdout.contains("did not finish within --wait-timeout"),
         "{out:?}"
     );
     assert!(
-        out.stderr
+        out.stdout
             .contains(&format!("still running then: {PRIMARY}")),
         "{out:?}"
     );
@@ -308,7 +318,11 @@ fn ctrl_c_stops_the_job() {
     let o = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(4), "{stderr}");
-    assert!(stderr.contains("interrupted (Ctrl-C)"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("interrupted (Ctrl-C)"),
+        "{stdout}\n{stderr}"
+    );
     assert!(
         paths(&sim, "POST")
             .iter()
@@ -326,7 +340,7 @@ fn no_run_prints_the_command_and_a_later_opt_out_runs() {
     );
     assert_eq!(out.code, 0, "{out:?}");
     assert!(
-        out.stderr.contains(&format!(
+        out.stdout.contains(&format!(
             "puppet job run --nodes {PRIMARY} --environment production"
         )),
         "{out:?}"
@@ -362,9 +376,15 @@ fn dry_run_of_the_whole_procedure_sends_no_write() {
     );
     assert_eq!(out.code, 2, "{out:?}");
     assert!(out.stdout.contains("send_analytics_data"), "{out:?}");
-    assert!(out.stderr.contains("run Puppet on"), "{out:?}");
+    assert!(out.stdout.contains("run Puppet on"), "{out:?}");
     assert!(
-        out.stderr.contains("would reload pe-puppetserver here"),
+        out.stdout.contains("would reload pe-puppetserver here"),
+        "{out:?}"
+    );
+    // The same preflight as the real run, shown.
+    assert!(
+        out.stdout.contains("preflight: ok: orchestrator:")
+            && out.stdout.contains("accepts the token"),
         "{out:?}"
     );
     assert!(paths(&sim, "POST").is_empty(), "{:?}", paths(&sim, "POST"));
@@ -418,7 +438,8 @@ fn status_on_non_compliant_then_compliant_installation() {
     assert_eq!(verdict(&rows, "pe.conf"), "not-applicable");
     assert_eq!(verdict(&rows, "classifier"), "not-compliant");
     assert_eq!(verdict(&rows, "node value"), "not-compliant");
-    assert_eq!(verdict(&rows, "applied"), "unknown");
+    // Nothing proves a run applied it (the seeded run is no orchestrator job).
+    assert_eq!(verdict(&rows, "applied"), "not-compliant");
     // No layer flag: classifier, runs (and no reloads on 2021.7.1).
     let out = run(&sim, &with(&["opt-out"], &conn(&sim)));
     assert_eq!(out.code, 0, "{out:?}");
@@ -600,14 +621,17 @@ fn a_failed_reload_exits_4_and_says_what_remains() {
     );
     assert_eq!(out.code, 4, "{out:?}");
     assert!(
-        out.stderr.contains("reloading pe-puppetserver here failed"),
+        out.stdout.contains("reloading pe-puppetserver here failed"),
         "{out:?}"
     );
     assert!(out.stderr.contains("reload refused"), "{out:?}");
 }
 
+/// Certificate auth (PE's default on a primary) cannot start runs: the
+/// preflight says so before anything is written; `--no-run` opts out of
+/// the runs (issue 13).
 #[test]
-fn certificate_only_auth_changes_the_classifier_but_cannot_run_exit_4() {
+fn certificate_only_auth_is_refused_before_the_write_unless_no_run() {
     let sim = sim(&[]);
     let mut args = sim.cert_args();
     args.extend([
@@ -620,12 +644,30 @@ fn certificate_only_auth_changes_the_classifier_but_cannot_run_exit_4() {
         &sim,
         &with(&["opt-out", "--classifier", "--format", "json"], &args),
     );
-    assert_eq!(out.code, 4, "{out:?}");
+    assert_eq!(out.code, 1, "{out:?}");
+    let j = out.json();
+    assert_eq!(j["outcome"], "error");
+    assert_eq!(layer(&j, "classifier")["written"], false);
+    assert!(
+        j["error"].as_str().unwrap().contains("RBAC token")
+            && j["error"].as_str().unwrap().contains("--no-run"),
+        "{j:#}"
+    );
+    assert_eq!(j["plan"]["blocked"], true);
+    assert!(paths(&sim, "POST").is_empty(), "{:?}", paths(&sim, "POST"));
+    let out = run(
+        &sim,
+        &with(
+            &["opt-out", "--classifier", "--no-run", "--format", "json"],
+            &args,
+        ),
+    );
+    assert_eq!(out.code, 0, "{out:?}");
     let j = out.json();
     assert_eq!(layer(&j, "classifier")["written"], true);
     let plan = layer(&j, "plan");
     assert_eq!(plan["executed"], false);
-    assert!(plan["reason"].as_str().unwrap().contains("RBAC token"));
+    assert_eq!(plan["reason"], "--no-run");
     assert_eq!(
         plan["steps"][0]["command"],
         format!("puppet job run --nodes {PRIMARY} --environment production")

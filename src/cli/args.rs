@@ -151,6 +151,10 @@ pub struct EnforceArgs {
     /// On PE 2016.5.1: do not reload pe-console-services and pe-puppetserver after the runs
     #[arg(long)]
     pub no_reload: bool,
+    /// Lock file that serialises writing runs on this host [default: /run/lock/pe-analytics.lock
+    /// for root, else $XDG_RUNTIME_DIR/pe-analytics.lock or /tmp/pe-analytics-<uid>.lock]
+    #[arg(long, value_name = "FILE", env = "PE_ANALYTICS_LOCK_FILE")]
+    pub lock_file: Option<PathBuf>,
 }
 
 /// `30m`, `90s`, `1h 30m` (humantime), or a bare number of seconds.
@@ -244,6 +248,16 @@ pub struct StatusArgs {
     /// File holding the PE version
     #[arg(long, value_name = "FILE", default_value = crate::enforce::plan::DEFAULT_PE_VERSION_FILE, help_heading = NODES_HELP)]
     pub pe_version_file: PathBuf,
+    /// PuppetDB URL, with or without /pdb/query/v4, where each node's latest catalog and report
+    /// prove the change applied [default: https://<--server>:8081, else https://<this host's
+    /// certname>:8081]
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "PE_ANALYTICS_PUPPETDB_URL",
+        help_heading = super::connection_args::CONNECTION_HELP
+    )]
+    pub puppetdb_url: Option<String>,
     #[command(flatten)]
     pub classifier: ClassifierLayer,
 }

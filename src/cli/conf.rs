@@ -2,7 +2,6 @@
 //! ruby-hocon edits it.
 
 use super::args::{ConfCommand, FileArg, Format, WriteArgs};
-use super::pe_conf::located;
 use super::Failure;
 use crate::files::TextFile;
 use crate::hocon::semantic::{resolve_file, value_at};
@@ -12,6 +11,7 @@ use crate::output::{diff, Exit};
 use crate::peconf::plan::{self, Edit, PlanError};
 use crate::peconf::secrets::{is_secret_key, looks_like_pem, REDACTED};
 use crate::peconf::{key_to_path, syntax_for, ANALYTICS_KEY};
+use crate::procedure::plan::located;
 use serde_json::Value;
 use std::time::SystemTime;
 

@@ -1,16 +1,14 @@
-//! The command line's shell: parses arguments, runs a command, prints, and
-//! turns the outcome into an exit code. The work itself is in the library's
-//! pure modules (`hocon`, `peconf`); this is where files are read and written.
+//! The command line's shell: parses arguments, calls the library (the
+//! procedure of `crate::procedure`, the engines of `hocon` and `peconf`),
+//! renders the outcome (`crate::output::render`) and returns the exit code.
 
 mod args;
-mod classifier;
+mod change;
 mod completions;
 mod conf;
 mod connection_args;
-mod enforce;
 mod help;
 mod man;
-mod pe_conf;
 mod report;
 mod status;
 
@@ -34,48 +32,6 @@ impl Failure {
             message: message.to_string(),
             exit: Exit::Error,
         }
-    }
-}
-
-enum Selected {
-    /// `--pe-conf` alone, or no layer flag and only pe.conf applies: the
-    /// pe.conf-only code path (unchanged behaviour).
-    PeConfOnly,
-    Layers(classifier::Layers),
-    Nothing(Failure),
-}
-
-/// Which layers to work on. `--pe-conf` and/or `--classifier`: those. No
-/// layer flag: every layer that applies on this host: pe.conf when it exists
-/// at the default path, the classifier when a connection is configured
-/// ([`crate::pe::config::classifier_configured`]).
-fn select_layers(pe: &args::PeConfLayer, cl: &connection_args::ClassifierLayer) -> Selected {
-    if pe.pe_conf.is_some() || cl.classifier {
-        if !cl.classifier {
-            return Selected::PeConfOnly;
-        }
-        return Selected::Layers(classifier::Layers {
-            pe_conf: pe.pe_conf.clone(),
-            classifier: true,
-        });
-    }
-    let default = std::path::PathBuf::from(crate::peconf::DEFAULT_PE_CONF);
-    let pe_conf = default.exists().then_some(default);
-    let host = crate::pe::config::Host::current_with_certname(cl.connection.certname.as_deref());
-    let classifier =
-        crate::pe::config::classifier_configured(&cl.connection.requested(), &host).is_some();
-    match (pe_conf, classifier) {
-        (Some(_), false) => Selected::PeConfOnly,
-        (None, false) => Selected::Nothing(Failure::error(format!(
-            "nothing to work on here: there is no pe.conf at {} and no PE classifier is configured \
-(no --server/--classifier-url, no service-url in puppet-access.conf, and this host has no Puppet agent \
-certificate in /etc/puppetlabs/puppet/ssl). Give --pe-conf PATH, or --server HOST with credentials",
-            crate::peconf::DEFAULT_PE_CONF
-        ))),
-        (pe_conf, true) => Selected::Layers(classifier::Layers {
-            pe_conf,
-            classifier: true,
-        }),
     }
 }
 
@@ -170,22 +126,10 @@ where
         }
     };
     let result = match cli.command {
-        args::Command::OptOut(a) => match select_layers(&a.layer, &a.classifier) {
-            Selected::PeConfOnly => pe_conf::opt_out(&a),
-            Selected::Layers(l) => classifier::opt_out(&a, &l),
-            Selected::Nothing(f) => Err(f),
-        },
-        args::Command::OptIn(a) => match select_layers(&a.layer, &a.classifier) {
-            Selected::PeConfOnly => pe_conf::opt_in(&a),
-            Selected::Layers(l) => classifier::opt_in(&a, &l),
-            Selected::Nothing(f) => Err(f),
-        },
-        args::Command::Check(a) => match select_layers(&a.layer, &a.classifier) {
-            Selected::PeConfOnly => pe_conf::check(&a),
-            Selected::Layers(l) => classifier::check(&a, &l),
-            Selected::Nothing(f) => Err(f),
-        },
-        args::Command::Status(a) => status::status(&a),
+        args::Command::OptOut(a) => Ok(change::opt_out(&a)),
+        args::Command::OptIn(a) => Ok(change::opt_in(&a)),
+        args::Command::Check(a) => Ok(change::check(&a)),
+        args::Command::Status(a) => Ok(status::status(&a)),
         args::Command::Report(a) => report::report(&a),
         args::Command::Conf(c) => conf::run(c),
         args::Command::Completions { shell } => {

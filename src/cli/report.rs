@@ -33,6 +33,8 @@ fn opt_out_state(a: &ReportArgs) -> OptOut {
         marker_file: a.marker_file.clone(),
         pe_version: a.pe_version.clone(),
         pe_version_file: a.pe_version_file.clone(),
+        // The same PuppetDB proves whether the opt-out was applied.
+        puppetdb_url: a.puppetdb_url.clone(),
         output: a.output.clone(),
     };
     let (rows, st_exit, st_error) = status::collect(&s);

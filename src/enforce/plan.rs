@@ -1,9 +1,9 @@
-//! The enforcement plan: after the classifier layer, which Puppet runs and
-//! which reloads remain. The same steps are printed by `--dry-run` and
-//! carried out by the real run, so the two cannot drift apart.
+//! What the enforcement needs to know about this PE: its version (and where
+//! that came from) and the reloads PE 2016.5.1 needs after the runs. The
+//! steps themselves are part of the procedure's plan
+//! ([`crate::procedure::plan`]).
 
 use super::reload::{reloads_for, remote_command, Reload, ServiceManager};
-use super::runs::job_run_command;
 use super::version::PeVersion;
 use serde::Serialize;
 use std::path::Path;
@@ -94,6 +94,9 @@ pub struct ReloadsReport {
     pub pe_version: DetectedVersion,
     pub this_host: String,
     pub reloads: Vec<ReloadStep>,
+    /// Why the reloads were not done (the runs did not all succeed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_done: Option<String>,
 }
 
 /// The reloads PE `version` needs after the runs (only 2016.5.1 needs any).
@@ -129,49 +132,6 @@ pub fn plan_reloads(
             }
         })
         .collect()
-}
-
-/// One step of the enforcement plan, as `--dry-run` prints it.
-#[derive(Clone, Debug, Serialize)]
-#[serde(tag = "step", rename_all = "kebab-case")]
-pub enum Step {
-    /// Check the orchestrator inventory, then run Puppet on the nodes.
-    Run {
-        nodes: Vec<String>,
-        environment: String,
-        command: String,
-    },
-    Reload(ReloadStep),
-}
-
-impl Step {
-    pub fn run(nodes: &[String], environment: &str) -> Step {
-        Step::Run {
-            nodes: nodes.to_vec(),
-            environment: environment.to_string(),
-            command: job_run_command(nodes, environment),
-        }
-    }
-
-    pub fn describe(&self) -> String {
-        match self {
-            Step::Run { nodes, command, .. } => format!(
-                "would check that {} are connected to the orchestrator, then run Puppet on them \
-(POST /command/deploy; like `{command}`) and wait for the job",
-                nodes.join(", ")
-            ),
-            Step::Reload(r) if r.local => {
-                format!(
-                    "would reload {} here ({}): `{}`",
-                    r.service, r.node, r.command
-                )
-            }
-            Step::Reload(r) => format!(
-                "would print the command to reload {} on {}: `{}`",
-                r.service, r.node, r.command
-            ),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -5,8 +5,9 @@
 use super::signal::CatchInterrupt;
 use crate::pe::orchestrator::{job_done, InventoryItem, JobNode, Orch};
 use crate::pe::PeError;
+use crate::procedure::applied::RunProof;
+use crate::procedure::Progress;
 use serde::Serialize;
-use std::io::Write;
 use std::time::{Duration, Instant};
 
 /// Poll intervals: start short (small jobs finish in seconds), grow by half
@@ -70,6 +71,12 @@ pub struct RunsReport {
     /// Nodes not done when the deadline passed or Ctrl-C came (before the stop).
     pub still_running: Vec<String>,
     pub waited_secs: f64,
+    /// Targets not deployed because the job history shows a successful run
+    /// of theirs since the group's last edit (a job of someone else's, or
+    /// one that was running and was waited for).
+    pub counted: Vec<RunProof>,
+    /// Jobs found running on the targets and waited for before deploying.
+    pub waited_for: Vec<String>,
 }
 
 /// `puppet job run --nodes a,b --environment env`.
@@ -83,28 +90,15 @@ pub fn job_run_command(nodes: &[String], environment: &str) -> String {
 pub struct RunSettings {
     pub wait_timeout: Duration,
     pub poll: PollBackoff,
-    pub progress: bool,
 }
 
-/// Runs Puppet on `targets` and waits. `Err` only when the orchestrator could
-/// not be asked at all (before a job started).
-pub fn run(
-    orch: &Orch,
-    targets: &[String],
-    environment: &str,
-    description: &str,
-    settings: &RunSettings,
-) -> Result<RunsReport, PeError> {
-    let start = Instant::now();
-    let inventory = orch.inventory(targets)?;
-    let connected = |n: &String| inventory.iter().any(|i| &i.name == n && i.connected);
-    let (runnable, unconnected): (Vec<String>, Vec<String>) =
-        targets.iter().cloned().partition(connected);
-    let mut rep = RunsReport {
+/// An empty report of runs on `targets` (filled by [`run`]).
+pub fn report(targets: &[String], environment: &str, inventory: &[InventoryItem]) -> RunsReport {
+    RunsReport {
         layer: "runs",
         targets: targets.to_vec(),
         environment: environment.to_string(),
-        inventory,
+        inventory: inventory.to_vec(),
         job: None,
         job_state: None,
         nodes: Vec::new(),
@@ -114,7 +108,61 @@ pub fn run(
         stopped: false,
         still_running: Vec::new(),
         waited_secs: 0.0,
-    };
+        counted: Vec::new(),
+        waited_for: Vec::new(),
+    }
+}
+
+/// Waits until job `job` is done or `deadline` passes (Ctrl-C ends the
+/// wait too); its last state.
+pub fn wait_for(
+    orch: &Orch,
+    job: &str,
+    deadline: Instant,
+    poll: PollBackoff,
+    progress: &mut dyn Progress,
+) -> Option<String> {
+    let catch = CatchInterrupt::install();
+    let start = Instant::now();
+    let mut interval = None;
+    loop {
+        let state = orch.job_state(job).ok();
+        if state.as_deref().is_some_and(job_done) || catch.interrupted() {
+            progress.job_done();
+            return state;
+        }
+        progress.job(job, state.as_deref(), 0, 0, start.elapsed());
+        let now = Instant::now();
+        if now >= deadline {
+            progress.job_done();
+            return state;
+        }
+        let wait = poll.next(interval).min(deadline - now);
+        interval = Some(wait);
+        let until = Instant::now() + wait;
+        while Instant::now() < until && !catch.interrupted() {
+            std::thread::sleep(Duration::from_millis(20).min(until - Instant::now()));
+        }
+    }
+}
+
+/// Runs Puppet on `targets` and waits; `rep` is the report so far (from
+/// [`report`]), `inventory` the preflight's. `Err` only when the
+/// orchestrator refused or lost the deploy (no job known to have started).
+pub fn run(
+    orch: &Orch,
+    mut rep: RunsReport,
+    targets: &[String],
+    description: &str,
+    settings: &RunSettings,
+    progress: &mut dyn Progress,
+) -> Result<RunsReport, PeError> {
+    let start = Instant::now();
+    let environment = rep.environment.clone();
+    let inventory = rep.inventory.clone();
+    let connected = |n: &String| inventory.iter().any(|i| &i.name == n && i.connected);
+    let (runnable, unconnected): (Vec<String>, Vec<String>) =
+        targets.iter().cloned().partition(connected);
     if runnable.is_empty() {
         rep.outcome = RunOutcome::NotConnected;
         finish(&mut rep, &unconnected, start);
@@ -123,7 +171,7 @@ pub fn run(
     // Catch Ctrl-C from before the job exists, so that a job started by the
     // deploy below is always stopped.
     let catch = CatchInterrupt::install();
-    let body = Orch::deploy_body(environment, &runnable, description);
+    let body = Orch::deploy_body(&environment, &runnable, description);
     let job = orch.deploy(&body)?;
     rep.job = Some(job.clone());
     let deadline = start + settings.wait_timeout;
@@ -137,11 +185,18 @@ pub fn run(
         if state.as_deref().is_some_and(job_done) {
             break;
         }
-        if settings.progress {
+        if progress.wants_job_progress() {
             if let Ok(n) = orch.job_nodes(&job) {
                 polled_nodes = n;
             }
-            progress(&job, state.as_deref(), &polled_nodes, start.elapsed());
+            let done = polled_nodes.iter().filter(|n| n.done()).count();
+            progress.job(
+                &job,
+                state.as_deref(),
+                done,
+                polled_nodes.len(),
+                start.elapsed(),
+            );
         }
         if catch.interrupted() {
             rep.outcome = RunOutcome::Interrupted;
@@ -160,9 +215,7 @@ pub fn run(
             std::thread::sleep(Duration::from_millis(20).min(until - Instant::now()));
         }
     }
-    if settings.progress {
-        eprint!("\r\x1b[K");
-    }
+    progress.job_done();
     if matches!(rep.outcome, RunOutcome::Timeout | RunOutcome::Interrupted) {
         if let Ok(n) = orch.job_nodes(&job) {
             polled_nodes = n;
@@ -198,17 +251,6 @@ fn finish(rep: &mut RunsReport, remaining: &[String], start: Instant) {
     rep.waited_secs = (start.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
 }
 
-fn progress(job: &str, state: Option<&str>, nodes: &[JobNode], elapsed: Duration) {
-    let done = nodes.iter().filter(|n| n.done()).count();
-    eprint!(
-        "\r\x1b[Kjob {job}: {} ({done}/{} nodes done, {}s) — Ctrl-C stops the job",
-        state.unwrap_or("?"),
-        nodes.len(),
-        elapsed.as_secs()
-    );
-    let _ = std::io::stderr().flush();
-}
-
 fn running(rep: &RunsReport) -> String {
     if rep.still_running.is_empty() {
         "no node".to_string()
@@ -230,6 +272,17 @@ pub fn describe(rep: &RunsReport) -> Vec<String> {
         if !rep.inventory.iter().any(|i| &i.name == t) {
             out.push(format!("runs: {t} is not in the orchestrator's inventory"));
         }
+    }
+    for j in &rep.waited_for {
+        out.push(format!(
+            "runs: job {j} was already running on the targets: waited for it before deploying"
+        ));
+    }
+    for c in &rep.counted {
+        out.push(format!(
+            "runs: {}: ok: ran successfully since the group's last edit (job {}, {}); not run again",
+            c.node, c.job, c.at
+        ));
     }
     if let Some(job) = &rep.job {
         out.push(format!(

@@ -5,7 +5,7 @@ use crate::peconf::lint::State;
 use serde::Serialize;
 use serde_json::Value;
 
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct ClassifierLayerReport {
     pub layer: &'static str,
     /// The classifier API base URL and how it was found.

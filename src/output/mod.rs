@@ -1,8 +1,9 @@
-//! How results are shown: exit codes, unified diffs with secrets masked, and
-//! the JSON report.
+//! How results are shown: exit codes, unified diffs with secrets masked, the
+//! JSON report, and the one renderer of an outcome ([`render`]).
 
 pub mod classifier;
 pub mod diff;
+pub mod render;
 pub mod report;
 
 /// The process exit codes (a contract; see `--help`).

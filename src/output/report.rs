@@ -20,10 +20,15 @@ pub struct Report {
     pub exit_code: i32,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// `opt-out`, `opt-in`: the whole plan (pe.conf, classifier writes, runs,
+    /// reloads), each step with its preconditions and what became of it, and
+    /// the preflight's findings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<crate::procedure::outcome::PlanSummary>,
 }
 
 /// What one layer (for now: one pe.conf) looked like and what changed.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct LayerReport {
     pub layer: &'static str,
     pub path: String,
@@ -91,7 +96,7 @@ impl ConfReport {
 
 /// One entry of `layers`: a pe.conf layer (as above) or the classifier
 /// layer (`"layer": "classifier"`, see [`ClassifierLayerReport`]).
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 #[serde(untagged)]
 pub enum Layer {
     PeConf(LayerReport),
@@ -108,21 +113,52 @@ pub enum Layer {
 }
 
 /// The enforcement steps (runs, reloads) of the plan.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct PlanReport {
     pub layer: &'static str,
-    pub steps: Vec<crate::enforce::plan::Step>,
+    pub steps: Vec<crate::procedure::plan::PlannedStep>,
     /// Why the steps are (or are not) needed.
     pub reason: String,
     pub executed: bool,
 }
 
+/// A status row's verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Proven in the wanted state.
+    Compliant,
+    /// Not in the wanted state, or not proven to be.
+    NotCompliant,
+    /// The layer does not exist here.
+    NotApplicable,
+    /// The layer could not be read.
+    Error,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Compliant => "compliant",
+            Verdict::NotCompliant => "not-compliant",
+            Verdict::NotApplicable => "not-applicable",
+            Verdict::Error => "error",
+        }
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One row of `status`: a layer, whether it is compliant, and why.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct StatusRow {
     pub layer: String,
-    /// `compliant`, `not-compliant`, `not-applicable`, `unknown` or `error`.
-    pub verdict: String,
+    /// `compliant`, `not-compliant`, `not-applicable` or `error`.
+    pub verdict: Verdict,
     pub detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub node: Option<String>,

@@ -29,45 +29,8 @@ pub const OVERRIDE_CLASSES: [&str; 2] = [
 /// Bounded retries of a write after 409, a lost answer or a 5xx.
 pub const MAX_WRITE_ATTEMPTS: u32 = 4;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Goal {
-    OptOut,
-    /// `explicit`: write `true` instead of removing the parameter.
-    OptIn {
-        explicit: bool,
-    },
-}
-
-impl Goal {
-    /// The value the parameter should end with (`None`: absent).
-    pub fn wanted(self) -> Option<Value> {
-        match self {
-            Goal::OptOut => Some(Value::Bool(false)),
-            Goal::OptIn { explicit: true } => Some(Value::Bool(true)),
-            Goal::OptIn { explicit: false } => None,
-        }
-    }
-
-    /// Whether `current` must change.
-    pub fn needs_change(self, current: Option<&Value>) -> bool {
-        match self {
-            Goal::OptOut => current != Some(&Value::Bool(false)),
-            Goal::OptIn { explicit: true } => current != Some(&Value::Bool(true)),
-            // Absent or `true` is opted in; anything else is removed.
-            Goal::OptIn { explicit: false } => {
-                current.is_some() && current != Some(&Value::Bool(true))
-            }
-        }
-    }
-
-    /// Whether an override with this value defeats the goal.
-    pub fn defeated_by(self, value: &Value) -> bool {
-        match self {
-            Goal::OptOut => value != &Value::Bool(false),
-            Goal::OptIn { .. } => value != &Value::Bool(true),
-        }
-    }
-}
+/// The one goal type of the procedure (also used by pe.conf).
+pub use crate::procedure::Goal;
 
 /// What a parameter value means for analytics.
 pub fn state_of(v: Option<&Value>) -> State {
@@ -435,22 +398,48 @@ pub struct WriteLog {
     pub conflicts: u32,
     /// Whether the class cache was refreshed after a 422.
     pub updated_classes: bool,
-    /// Lost answers / 5xx after which the group was re-read.
+    /// Answers that were not a clean success (no answer, a 5xx, a body that
+    /// is not JSON) after which the group was re-read to learn what it holds.
     pub transient_failures: u32,
+    /// What those answers were (shown as notes).
+    pub uncertain: Vec<String>,
+    /// A write of this run took effect. False when the group already held
+    /// the value, or when someone else's change put it there meanwhile (our
+    /// writes were refused with 409).
+    pub written: bool,
     /// The group after the write, as read back.
     #[serde(skip)]
     pub group_after: Value,
 }
 
+/// An answer after which the write may or may not have happened: no answer
+/// (the connection dropped or timed out after the request was sent), a 5xx,
+/// 429, or a 2xx whose body is not the JSON PE sends. Only a re-read tells.
+pub fn write_outcome_uncertain(e: &PeError) -> bool {
+    e.is_transient()
+        || e.status()
+            .is_some_and(|s| s >= 500 || (200..300).contains(&s) || s == 429)
+}
+
 /// Sets (`Some`) or removes (`None`) `<section>.<class>.send_analytics_data`
 /// on `group` with one-key deltas, then reads the group back and verifies it.
+/// `group` is the group as read before (its serial goes into the first delta,
+/// so the first request is exactly the one `--dry-run` shows).
 ///
 /// * 409 (stale serial): re-read, and if the change is still needed, send it
-///   again with the new serial; at most [`MAX_WRITE_ATTEMPTS`] writes.
-/// * No answer, 429/502/503/504: the write may or may not have happened, so
-///   re-read first (a write with the old serial would now be refused anyway).
+///   again with the new serial; at most [`MAX_WRITE_ATTEMPTS`] writes. When
+///   the re-read shows the value already in place, someone else made the
+///   change: `written` stays false.
+/// * An uncertain answer ([`write_outcome_uncertain`]): the write may or may
+///   not have happened, so re-read; the outcome is what the group holds. It
+///   counts as our write when the group holds the value with the serial our
+///   write would have given it (or, before PE 2018.1, which has no serial,
+///   when it holds the value); else the delta is sent again with the fresh
+///   serial (a repeat with the old one would be refused with 409).
 /// * 422 `missing-referents`: `POST /v1/update-classes?environment=<env>`
 ///   once, then retry.
+/// * Any other error answer (400, 401, 403, 404, ...): PE refused the write;
+///   nothing was changed.
 pub fn write_param(
     nc: &Nc,
     group: &Value,
@@ -468,24 +457,35 @@ pub fn write_param(
     let mut current = group.clone();
     let needs = |g: &Value| param(g, section, class) != wanted.as_ref();
     let mut last_err: Option<PeError> = None;
+    // Whether `current` was read after the last write (no separate
+    // verification read needed).
+    let mut fresh = false;
     while needs(&current) {
         if log.posts >= MAX_WRITE_ATTEMPTS {
             let why = last_err
                 .map(|e| format!(": last error: {e}"))
                 .unwrap_or_default();
             return Err(PeError::Config(format!(
-                "gave up changing group \"{}\" after {} attempts{why}",
+                "gave up changing group \"{}\" after {} attempts{why}; the group was re-read \
+after each and still holds {section}.{class}.{PARAM} = {}",
                 group_name(group),
-                log.posts
+                log.posts,
+                show(param(&current, section, class))
             )));
         }
-        let d = delta(section, class, wanted.clone(), serial(&current));
+        let sent_serial = serial(&current);
+        let d = delta(section, class, wanted.clone(), sent_serial);
         log.posts += 1;
+        fresh = false;
         match nc.post_delta(&id, &d) {
-            Ok(()) => break,
+            Ok(()) => {
+                log.written = true;
+                break;
+            }
             Err(e) if e.status() == Some(409) => {
                 log.conflicts += 1;
                 current = nc.group(&id)?;
+                fresh = true;
                 last_err = Some(e);
             }
             Err(e) if e.status() == Some(422) && e.kind() == Some("missing-referents") => {
@@ -496,32 +496,47 @@ pub fn write_param(
                 log.updated_classes = true;
                 last_err = Some(e);
             }
-            Err(e) if e.is_transient() => {
+            Err(e) if write_outcome_uncertain(&e) => {
                 log.transient_failures += 1;
+                log.uncertain.push(e.to_string());
                 std::thread::sleep(nc.http_backoff(log.transient_failures));
-                current = nc.group(&id)?;
+                current = nc.group(&id).map_err(|re| {
+                    PeError::Config(format!(
+                        "the write to group \"{}\" got no clean answer ({e}) and the group could \
+not be read back ({re}): whether the change was made is unknown; run `pe-analytics check` to see",
+                        group_name(group)
+                    ))
+                })?;
+                fresh = true;
+                if !needs(&current) {
+                    log.written = match (sent_serial, serial(&current)) {
+                        (Some(s), Some(now)) => now == s + 1,
+                        _ => true,
+                    };
+                }
                 last_err = Some(e);
             }
             Err(e) => return Err(e),
         }
     }
-    // Verify by reading the group again.
-    let after = nc.group(&id)?;
+    // Verify by reading the group again (unless it was just read).
+    let after = if fresh { current } else { nc.group(&id)? };
     if needs(&after) {
         return Err(PeError::Config(format!(
             "the classifier accepted the change but group \"{}\" ({id}) now reads {section}.{class}.{PARAM} = {}; \
 expected {}",
             group_name(group),
-            param(&after, section, class)
-                .map(Value::to_string)
-                .unwrap_or_else(|| "(absent)".into()),
-            wanted
-                .map(|v| v.to_string())
-                .unwrap_or_else(|| "(absent)".into())
+            show(param(&after, section, class)),
+            show(wanted.as_ref())
         )));
     }
     log.group_after = after;
     Ok(log)
+}
+
+fn show(v: Option<&Value>) -> String {
+    v.map(Value::to_string)
+        .unwrap_or_else(|| "(absent)".to_string())
 }
 
 impl Nc<'_> {

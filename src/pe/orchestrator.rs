@@ -29,6 +29,9 @@ pub struct JobNode {
     pub result: Option<String>,
     /// `details.message`, when PE gives one.
     pub message: Option<String>,
+    /// When the node's run started (its catalog was compiled after this).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_timestamp: Option<String>,
     pub finish_timestamp: Option<String>,
 }
 
@@ -96,6 +99,16 @@ impl<'a> Orch<'a> {
             .collect())
     }
 
+    /// `GET /inventory/<node>`: whether one node is connected (an
+    /// authenticated read, so a refused token shows here).
+    pub fn inventory_node(&self, node: &str) -> Result<InventoryItem, PeError> {
+        let a = self.http.get(&self.url(&format!("inventory/{node}")))?;
+        Ok(InventoryItem {
+            name: s(&a.body, &["name"]).unwrap_or_else(|| node.to_string()),
+            connected: a.body.get("connected").and_then(Value::as_bool) == Some(true),
+        })
+    }
+
     /// The body of the deploy request.
     pub fn deploy_body(environment: &str, nodes: &[String], description: &str) -> Value {
         json!({
@@ -138,6 +151,7 @@ impl<'a> Orch<'a> {
                 state: s(n, &["state"]).unwrap_or_default(),
                 result: s(n, &["result", "status"]),
                 message: s(n, &["details", "message"]),
+                start_timestamp: s(n, &["start_timestamp"]),
                 finish_timestamp: s(n, &["finish_timestamp"]),
             })
             .collect())
@@ -183,6 +197,7 @@ mod tests {
             state: state.into(),
             result: result.map(str::to_string),
             message: None,
+            start_timestamp: None,
             finish_timestamp: None,
         };
         assert!(n("finished", Some("changed")).ok());

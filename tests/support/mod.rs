@@ -216,6 +216,8 @@ pub fn run_clean<S: AsRef<str>>(scratch: &Path, args: &[S]) -> Out {
     let o = fixtures::isolate(&mut Command::new(env!("CARGO_BIN_EXE_pe-analytics")))
         .args(args.iter().map(|a| a.as_ref()))
         .env("HOME", &home)
+        // One host lock per test (parallel tests are different "hosts").
+        .env("PE_ANALYTICS_LOCK_FILE", scratch.join("pe-analytics.lock"))
         .output()
         .expect("run pe-analytics");
     Out {
@@ -232,7 +234,9 @@ pub fn run_env<S: AsRef<str>>(scratch: &Path, args: &[S], env: &[(&str, String)]
     let mut c = Command::new(env!("CARGO_BIN_EXE_pe-analytics"));
     fixtures::isolate(&mut c)
         .args(args.iter().map(|a| a.as_ref()))
-        .env("HOME", &home);
+        .env("HOME", &home)
+        // One host lock per test (parallel tests are different "hosts").
+        .env("PE_ANALYTICS_LOCK_FILE", scratch.join("pe-analytics.lock"));
     for (k, v) in env {
         c.env(k, v);
     }
