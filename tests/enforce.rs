@@ -754,3 +754,610 @@ fn a_given_certname_spares_the_puppet_lookup() {
         }
     }
 }
+
+// ---- issue 13: one plan, preflight, verified writes, no duplicate runs ----
+
+/// The orchestrator is needed for the runs: unreachable, or refusing the
+/// token, the preflight stops the command before anything is written.
+#[test]
+fn orchestrator_unreachable_or_refusing_the_token_writes_nothing() {
+    let sim = sim(&["--pe-version", "2021.7.1"]);
+    let pe_conf = sim.dir.path().join("copy.conf");
+    std::fs::copy(sim.s("pe_conf"), &pe_conf).unwrap();
+    let before = std::fs::read(&pe_conf).unwrap();
+    let mut args = with(
+        &[
+            "opt-out",
+            "--classifier",
+            "--pe-conf",
+            pe_conf.to_str().unwrap(),
+        ],
+        &conn(&sim),
+    );
+    // A closed port: nothing listens there.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let i = args.iter().position(|a| a == "--orchestrator-url").unwrap();
+    args[i + 1] = format!("https://localhost:{port}");
+    let out = run(&sim, &args);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr.contains("orchestrator") && out.stderr.contains("nothing was written"),
+        "{out:?}"
+    );
+    assert!(paths(&sim, "POST").is_empty(), "{:?}", paths(&sim, "POST"));
+    assert_eq!(
+        std::fs::read(&pe_conf).unwrap(),
+        before,
+        "pe.conf was written"
+    );
+
+    // The dry run shows the same finding and exits 1.
+    args.push("--dry-run".into());
+    let out = run(&sim, &args);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stdout.contains("preflight: BLOCKED: orchestrator:"),
+        "{out:?}"
+    );
+
+    // Reachable, but the token is refused.
+    sim.sim_post(
+        "faults",
+        serde_json::json!({"orchestrator_refuses_token": true}),
+    );
+    let out = run(
+        &sim,
+        &with(
+            &["opt-out", "--classifier", "--format", "json"],
+            &conn(&sim),
+        ),
+    );
+    assert_eq!(out.code, 1, "{out:?}");
+    let j = out.json();
+    assert!(
+        j["error"].as_str().unwrap().contains("HTTP 401")
+            && j["error"].as_str().unwrap().contains("nothing was written"),
+        "{j:#}"
+    );
+    assert!(paths(&sim, "POST").is_empty(), "{:?}", paths(&sim, "POST"));
+    assert_eq!(layer(&j, "classifier")["written"], false);
+}
+
+/// Non-GET requests pe-sim recorded, as (method, path, body).
+fn writes_recorded(sim: &Sim) -> Vec<(String, String, Value)> {
+    all_requests(sim)
+        .into_iter()
+        .filter(|r| r["method"] != "GET" && !r["path"].as_str().unwrap().contains("/classified/"))
+        .map(|r| {
+            (
+                r["method"].as_str().unwrap().to_string(),
+                r["path"].as_str().unwrap().to_string(),
+                r["body"].clone(),
+            )
+        })
+        .collect()
+}
+
+fn url_path(url: &str) -> String {
+    let rest = url.split_once("://").unwrap().1;
+    format!("/{}", rest.split_once('/').unwrap().1)
+}
+
+/// The dry run's JSON plan is what the real run does: its requests are the
+/// ones pe-sim records, in order, and its reloads the ones run.
+#[test]
+fn the_dry_run_plan_is_what_the_real_run_executes() {
+    let cases: [(&str, &[&str], &[&str]); 4] = [
+        ("monolithic", &["--pe-version", "2021.7.1"], &[]),
+        (
+            "split",
+            &[
+                "--pe-version",
+                "2019.8.12",
+                "--split",
+                "--primary",
+                PRIMARY,
+                "--console",
+                CONSOLE,
+            ],
+            &[],
+        ),
+        ("2016.5.1", &["--pe-version", "2016.5.1"], &[]),
+        (
+            "--nodes",
+            &[
+                "--pe-version",
+                "2021.7.1",
+                "--split",
+                "--primary",
+                PRIMARY,
+                "--console",
+                CONSOLE,
+            ],
+            &["--nodes", CONSOLE],
+        ),
+    ];
+    for (name, sim_args, extra) in cases {
+        let sim = sim(sim_args);
+        let mut base = with(&["opt-out", "--classifier"], &conn(&sim));
+        base.extend(extra.iter().map(|s| s.to_string()));
+        let dry = run(
+            &sim,
+            &with(
+                &base.iter().map(String::as_str).collect::<Vec<_>>(),
+                &["--dry-run", "--format", "json"],
+            ),
+        );
+        assert_eq!(dry.code, 2, "{name}: {dry:?}");
+        assert!(
+            writes_recorded(&sim).is_empty(),
+            "{name}: the dry run wrote"
+        );
+        let plan = dry.json()["plan"].clone();
+        assert_eq!(plan["blocked"], false, "{name}: {plan:#}");
+        let steps = plan["steps"].as_array().unwrap().clone();
+        let planned: Vec<(String, String, Value)> = steps
+            .iter()
+            .filter(|s| s["request"].is_object())
+            .map(|s| {
+                (
+                    s["request"]["method"].as_str().unwrap().to_string(),
+                    url_path(s["request"]["url"].as_str().unwrap()),
+                    s["request"]["body"].clone(),
+                )
+            })
+            .collect();
+        let reloads: Vec<String> = steps
+            .iter()
+            .filter(|s| s["step"] == "reload" && s["local"] == true)
+            .map(|s| s["command"].as_str().unwrap().to_string())
+            .collect();
+        let real = run(
+            &sim,
+            &with(
+                &base.iter().map(String::as_str).collect::<Vec<_>>(),
+                &["--format", "json"],
+            ),
+        );
+        assert_eq!(real.code, 0, "{name}: {real:?}");
+        let executed = real.json()["plan"]["steps"].clone();
+        assert!(
+            executed
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|s| s["state"] == "done"),
+            "{name}: {executed:#}"
+        );
+        assert_eq!(writes_recorded(&sim), planned, "{name}");
+        // The local reloads ran, exactly (the stubs log them).
+        let log = reload_log(&sim);
+        let ran: Vec<&str> = log.lines().collect();
+        assert_eq!(ran.len(), reloads.len(), "{name}: {log} vs {reloads:?}");
+        for (r, cmd) in ran.iter().zip(&reloads) {
+            assert!(
+                cmd.ends_with(r.split_once(' ').unwrap().1),
+                "{name}: {r} vs {cmd}"
+            );
+        }
+        if name == "2016.5.1" {
+            assert_eq!(reloads.len(), 2, "{name}: {steps:?}");
+        }
+    }
+}
+
+/// A write that PE applied but answered badly (500, a body that is not
+/// JSON, or no answer at all): the group is read back, the outcome says what
+/// the classifier holds, and the procedure goes on.
+#[test]
+fn a_write_applied_then_answered_badly_is_read_back() {
+    for fault in ["500", "not-json", "drop"] {
+        let sim = sim(&["--pe-version", "2021.7.1"]);
+        sim.sim_post("faults", serde_json::json!({"group_write": fault}));
+        let out = run(
+            &sim,
+            &with(
+                &["opt-out", "--classifier", "--format", "json"],
+                &conn(&sim),
+            ),
+        );
+        assert_eq!(out.code, 0, "{fault}: {out:?}");
+        let j = out.json();
+        let c = layer(&j, "classifier");
+        assert_eq!(
+            (
+                c["written"].clone(),
+                c["verified"].clone(),
+                c["value_after"].clone()
+            ),
+            (
+                serde_json::json!(true),
+                serde_json::json!(true),
+                serde_json::json!(false)
+            ),
+            "{fault}: {c:#}"
+        );
+        let writes: Vec<_> = writes_recorded(&sim)
+            .into_iter()
+            .filter(|w| w.1.contains("/groups/"))
+            .collect();
+        assert_eq!(
+            writes.len(),
+            1,
+            "{fault}: one write, not repeated: {writes:?}"
+        );
+        assert_eq!(deploys(&sim).len(), 1, "{fault}");
+        // And the text says it read the group back.
+        let sim = self::sim(&["--pe-version", "2021.7.1"]);
+        sim.sim_post("faults", serde_json::json!({"group_write": fault}));
+        let out = run(
+            &sim,
+            &with(&["opt-out", "--classifier", "--no-run"], &conn(&sim)),
+        );
+        assert_eq!(out.code, 0, "{fault}: {out:?}");
+        assert!(out.stderr.contains("no clean answer"), "{fault}: {out:?}");
+        assert!(
+            out.stdout
+                .contains("opted out (puppet_enterprise::send_analytics_data was"),
+            "{out:?}"
+        );
+    }
+}
+
+/// Someone else made the same change just before this run's write: the
+/// write is refused with 409, the re-read shows the value, and this run
+/// says it wrote nothing.
+#[test]
+fn a_change_made_by_someone_else_is_not_reported_as_written() {
+    let sim = sim(&["--pe-version", "2021.7.1"]);
+    sim.sim_post("faults", serde_json::json!({"preempt_write": true}));
+    let out = run(
+        &sim,
+        &with(
+            &["opt-out", "--classifier", "--format", "json"],
+            &conn(&sim),
+        ),
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let j = out.json();
+    let c = layer(&j, "classifier");
+    assert_eq!(c["written"], false, "{c:#}");
+    assert_eq!(c["conflicts"], 1, "{c:#}");
+    assert_eq!(c["value_after"], false, "{c:#}");
+    let statuses: Vec<u64> = all_requests(&sim)
+        .iter()
+        .filter(|r| r["method"] == "POST" && r["path"].as_str().unwrap().contains("/groups/"))
+        .map(|r| r["status"].as_u64().unwrap())
+        .collect();
+    assert_eq!(statuses, vec![409]);
+    // The value still needs a run to take effect: it happened.
+    assert_eq!(deploys(&sim).len(), 1);
+    assert_eq!(j["outcome"], "unchanged");
+}
+
+/// Ten concurrent opt-outs on one host: one Puppet run per node, never two
+/// at once (the host lock serialises them; the later ones find the run in
+/// the job history).
+#[test]
+fn ten_concurrent_opt_outs_start_one_run_per_node() {
+    let sim = Sim::start(&[
+        "--pe-version",
+        "2021.7.1",
+        "--split",
+        "--primary",
+        PRIMARY,
+        "--console",
+        CONSOLE,
+        "--job-duration-ms",
+        "800",
+    ]);
+    let (bin, _) = stubs(sim.dir.path());
+    let home = sim.dir.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let lock = sim.dir.path().join("shared.lock");
+    let children: Vec<_> = (0..10)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_pe-analytics"))
+                .args(with(
+                    &["opt-out", "--classifier", "--format", "json"],
+                    &conn(&sim),
+                ))
+                .env("HOME", &home)
+                .env(
+                    "PATH",
+                    format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
+                )
+                .env("PE_ANALYTICS_LOCK_FILE", &lock)
+                .env_remove("PE_RBAC_TOKEN")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut written = 0;
+    for c in children {
+        let o = c.wait_with_output().unwrap();
+        let j: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+            panic!(
+                "{e}: {}\n{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            )
+        });
+        assert_eq!(o.status.code(), Some(0), "{j:#}");
+        if layer(&j, "classifier")["written"] == true {
+            written += 1;
+        }
+    }
+    assert_eq!(written, 1, "exactly one run wrote the classifier");
+    let d = deploys(&sim);
+    assert_eq!(d.len(), 1, "{d:?}");
+    // Per node: one run, and no two runs of a node overlapped.
+    let jobs = all_requests(&sim);
+    assert!(
+        jobs.iter()
+            .filter(|r| r["path"].as_str().unwrap().ends_with("/command/deploy"))
+            .count()
+            == 1
+    );
+    let nodes = sim.sim_get("nodes");
+    for n in [PRIMARY, CONSOLE] {
+        assert_eq!(nodes[n]["job"], "1", "{nodes:#}");
+    }
+}
+
+/// A job someone else started on the node is running: the opt-out waits
+/// for it and counts it instead of starting another.
+#[test]
+fn a_running_job_on_the_nodes_is_waited_for_and_counted() {
+    let sim = Sim::start(&[
+        "--pe-version",
+        "2021.7.1",
+        "--initial-value",
+        "false",
+        "--job-duration-ms",
+        "1500",
+    ]);
+    let job = sim.deploy(&[PRIMARY]);
+    assert_eq!(job["job"]["name"], "1", "{job}");
+    let out = run(
+        &sim,
+        &with(
+            &["opt-out", "--classifier", "--format", "json"],
+            &conn(&sim),
+        ),
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let j = out.json();
+    let runs = layer(&j, "runs");
+    assert_eq!(runs["waited_for"], serde_json::json!(["1"]), "{runs:#}");
+    assert_eq!(runs["counted"][0]["node"], PRIMARY, "{runs:#}");
+    assert!(runs["job"].is_null(), "no job of its own: {runs:#}");
+    assert_eq!(deploys(&sim).len(), 1, "only the other one's deploy");
+}
+
+/// `status` claims only what is proven: after a failed run, a run that hit
+/// the deadline, or with the orchestrator down, it does not exit 0.
+#[test]
+fn status_is_not_zero_after_a_failed_run_a_timeout_or_with_the_orchestrator_down() {
+    let marker = |sim: &Sim| {
+        let m = sim.dir.path().join("analytics-opt-out");
+        std::fs::write(&m, "").unwrap();
+        m.display().to_string()
+    };
+    // A failed run.
+    let sim1 = sim(&["--pe-version", "2021.7.1", "--fail-node", PRIMARY]);
+    assert_eq!(
+        run(&sim1, &with(&["opt-out", "--classifier"], &conn(&sim1))).code,
+        4
+    );
+    let m = marker(&sim1);
+    let out = run(
+        &sim1,
+        &with(
+            &["status", "--format", "json", "--marker-file", &m],
+            &conn(&sim1),
+        ),
+    );
+    assert_eq!(out.code, 2, "failed run: {out:?}");
+    assert_eq!(layer(&out.json(), "applied")["verdict"], "not-compliant");
+    // A timeout (the job was stopped).
+    let sim2 = sim(&["--pe-version", "2021.7.1", "--hang-jobs"]);
+    let out = run(
+        &sim2,
+        &with(
+            &["opt-out", "--classifier", "--wait-timeout", "1s"],
+            &conn(&sim2),
+        ),
+    );
+    assert_eq!(out.code, 4, "{out:?}");
+    let m = marker(&sim2);
+    let out = run(
+        &sim2,
+        &with(
+            &["status", "--format", "json", "--marker-file", &m],
+            &conn(&sim2),
+        ),
+    );
+    assert_eq!(out.code, 2, "timeout: {out:?}");
+    // The orchestrator down: its history cannot be read, and no PuppetDB
+    // answers: an error, not "unknown".
+    let sim3 = sim(&["--pe-version", "2021.7.1"]);
+    assert_eq!(
+        run(&sim3, &with(&["opt-out", "--classifier"], &conn(&sim3))).code,
+        0
+    );
+    let m = marker(&sim3);
+    let mut args = with(
+        &["status", "--format", "json", "--marker-file", &m],
+        &conn(&sim3),
+    );
+    let i = args.iter().position(|a| a == "--orchestrator-url").unwrap();
+    args[i + 1] = "https://localhost:1".into();
+    let out = run(&sim3, &args);
+    assert_eq!(out.code, 1, "orchestrator down: {out:?}");
+    let j = out.json();
+    assert_eq!(j["outcome"], "error");
+    assert_eq!(layer(&j, "applied")["verdict"], "error", "{j:#}");
+    // The same with the orchestrator up: proven by the job history.
+    let out = run(
+        &sim3,
+        &with(
+            &["status", "--format", "json", "--marker-file", &m],
+            &conn(&sim3),
+        ),
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+}
+
+/// With PuppetDB: the latest catalog and report prove application, also
+/// after an agent run that no orchestrator job started.
+#[test]
+fn status_proves_application_from_puppetdb() {
+    let sim = sim(&["--pe-version", "2021.7.1"]);
+    let m = sim.dir.path().join("analytics-opt-out");
+    std::fs::write(&m, "").unwrap();
+    let status = |sim: &Sim| {
+        let out = run(
+            sim,
+            &with(
+                &[
+                    "status",
+                    "--format",
+                    "json",
+                    "--marker-file",
+                    m.to_str().unwrap(),
+                    "--puppetdb-url",
+                    &sim.s("puppetdb_url"),
+                ],
+                &conn(sim),
+            ),
+        );
+        let j = out.json();
+        (out.code, layer(&j, "applied").clone())
+    };
+    // --no-run: the classifier holds false, no run applied it.
+    assert_eq!(
+        run(
+            &sim,
+            &with(&["opt-out", "--classifier", "--no-run"], &conn(&sim))
+        )
+        .code,
+        0
+    );
+    let (code, applied) = status(&sim);
+    assert_eq!(code, 2, "{applied}");
+    assert!(
+        applied["detail"]
+            .as_str()
+            .unwrap()
+            .contains("PuppetDB: the latest catalog"),
+        "{applied}"
+    );
+    // A scheduled agent run (no orchestrator job) applies it.
+    sim.sim_post("agent-run", serde_json::json!({"node": PRIMARY}));
+    let (code, applied) = status(&sim);
+    assert_eq!(code, 0, "{applied}");
+    assert_eq!(applied["verdict"], "compliant");
+    assert!(
+        applied["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Class[Puppet_enterprise"),
+        "{applied}"
+    );
+    assert!(deploys(&sim).is_empty());
+    // PuppetDB answering an error is an error, not a fallback.
+    let sim2 = self::sim(&["--pe-version", "2021.7.1", "--puppetdb-status", "503"]);
+    let out = run(
+        &sim2,
+        &with(
+            &[
+                "status",
+                "--format",
+                "json",
+                "--puppetdb-url",
+                &sim2.s("puppetdb_url"),
+            ],
+            &conn(&sim2),
+        ),
+    );
+    assert_eq!(out.code, 1, "{out:?}");
+}
+
+/// Results on stdout, diagnostics on stderr, in every mode of opt-out,
+/// opt-in, check and status; `--check` prints the verdict only.
+#[test]
+fn verdicts_go_to_stdout_in_every_mode() {
+    let sim = sim(&["--pe-version", "2021.7.1", "--initial-value", "true"]);
+    let c = conn(&sim);
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            with(&["opt-out", "--classifier", "--dry-run"], &c),
+            "would opt out",
+        ),
+        (
+            with(&["opt-out", "--classifier", "--check", "--diff"], &c),
+            "would opt out",
+        ),
+        (
+            with(&["check", "--classifier"], &sim.token_args()),
+            "not opted out",
+        ),
+        (with(&["status"], &c), "verdict: NOT opted out"),
+        (
+            with(&["opt-out", "--classifier", "--no-run"], &c),
+            "opted out (puppet_enterprise",
+        ),
+        (
+            with(&["opt-out", "--classifier", "--no-run", "--dry-run"], &c),
+            "already opted out",
+        ),
+        (
+            with(&["opt-out", "--classifier"], &c),
+            "runs: job 1 ended finished",
+        ),
+        (
+            with(&["opt-out", "--classifier"], &c),
+            "runs: no Puppet run needed",
+        ),
+        (
+            with(&["check", "--classifier"], &sim.token_args()),
+            "opted out",
+        ),
+        (
+            with(&["opt-in", "--classifier", "--dry-run"], &c),
+            "would opt in",
+        ),
+        (
+            with(&["opt-in", "--classifier", "--check"], &c),
+            "would opt in",
+        ),
+        (
+            with(&["opt-in", "--classifier"], &c),
+            "opted in (puppet_enterprise",
+        ),
+    ];
+    for (args, verdict) in cases {
+        let out = run(&sim, &args);
+        assert!(
+            out.stdout.contains(verdict),
+            "{args:?}: {verdict:?} not on stdout: {out:?}"
+        );
+        assert!(
+            !out.stderr.contains(verdict),
+            "{args:?}: {verdict:?} on stderr: {out:?}"
+        );
+        if args.iter().any(|a| a == "--check") {
+            // The verdict only: no diff, no request, no plan.
+            assert_eq!(out.stdout.lines().count(), 2, "{args:?}: {out:?}");
+            assert!(
+                !out.stdout.contains("POST") && !out.stdout.contains("~ "),
+                "{out:?}"
+            );
+        }
+    }
+}

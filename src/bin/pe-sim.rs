@@ -231,6 +231,14 @@ fn initial_runs(sim: &state::Sim, now: SystemTime) {
             a.run_at = at;
             a.run_time = seed::timestamp(at);
             sim.record_marker(&a);
+            inner.reports.insert(
+                node.clone(),
+                state::NodeReport {
+                    time: a.run_time.clone(),
+                    status: "unchanged".into(),
+                    noop: false,
+                },
+            );
             inner.applied.insert(node, a);
         }
     }

@@ -104,6 +104,29 @@ impl Sim {
             .expect("JSON")
     }
 
+    /// `POST /_sim/<what>` with a JSON body (faults, a scheduled agent run).
+    pub fn sim_post(&self, what: &str, body: Value) -> Value {
+        self.client()
+            .post(format!("{}/{what}", self.s("sim_url")))
+            .json(&body)
+            .send()
+            .expect("sim POST")
+            .json()
+            .expect("JSON")
+    }
+
+    /// A deploy started by someone else (token auth), as `puppet job run` would.
+    pub fn deploy(&self, nodes: &[&str]) -> Value {
+        self.client()
+            .post(format!("{}/command/deploy", self.s("orchestrator_url")))
+            .header("X-Authentication", self.token())
+            .json(&serde_json::json!({"environment": "production", "scope": {"nodes": nodes}}))
+            .send()
+            .expect("deploy")
+            .json()
+            .expect("JSON")
+    }
+
     pub fn reset_requests(&self) {
         self.client()
             .post(format!("{}/reset-requests", self.s("sim_url")))

@@ -260,6 +260,16 @@ fn update_group(sim: &Sim, r: &Req, id: &str) -> Reply {
         g.serial_number = Some(g.serial_number.unwrap_or(0) + 1);
         g.last_edited = Some(seed::timestamp(now));
     }
+    if v.has_serial() && inner.faults.preempt_write {
+        // Another user commits this very delta first.
+        inner.faults.preempt_write = false;
+        let g = &mut inner.groups[idx];
+        if let Some(c) = delta.get("classes").and_then(Value::as_object) {
+            merge2(&mut g.classes, c);
+        }
+        g.serial_number = Some(g.serial_number.unwrap_or(0) + 1);
+        g.last_edited = Some(seed::timestamp(now));
+    }
     let current = inner.groups[idx].clone();
     if let (Some(sent), Some(cur)) = (
         delta.get("serial_number").and_then(Value::as_u64),
@@ -408,6 +418,34 @@ fn update_group(sim: &Sim, r: &Req, id: &str) -> Reply {
         g.last_edited = Some(seed::timestamp(now));
     }
     inner.groups[idx] = g.clone();
+    // A fault after the write took effect: the client must re-read to know.
+    if let Some(kind) = inner.faults.group_write.clone() {
+        let left = inner.faults.group_write_count.unwrap_or(1);
+        if left <= 1 {
+            inner.faults.group_write = None;
+            inner.faults.group_write_count = None;
+        } else {
+            inner.faults.group_write_count = Some(left - 1);
+        }
+        return match kind.as_str() {
+            "500" => error(
+                500,
+                "application-error",
+                "pe-sim fault: the write was applied, then this error was answered",
+                Value::Null,
+            ),
+            "not-json" => Reply {
+                status: 200,
+                body: super::server::Body::Text("<html>proxy says OK</html>".into()),
+                headers: vec![],
+            },
+            _ => Reply {
+                status: super::server::DROP_STATUS,
+                body: super::server::Body::Empty,
+                headers: vec![],
+            },
+        };
+    }
     json_reply(200, json!(g))
 }
 

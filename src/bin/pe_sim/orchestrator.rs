@@ -15,7 +15,7 @@ use serde_json::{json, Map, Value};
 
 use super::seed;
 use super::server::{error, json_reply, not_found, Reply, Req};
-use super::state::{Inner, Job, JobNode, NodeApplied, Sim};
+use super::state::{Inner, Job, JobNode, NodeApplied, NodeReport, Sim};
 
 pub fn handle(sim: &Arc<Sim>, r: &Req) -> Reply {
     let seg = r.segments();
@@ -650,6 +650,44 @@ pub fn run_errors(output: &str) -> String {
     s
 }
 
+/// A scheduled agent run on `node`, outside the orchestrator (no job): what
+/// it applied goes to `/_sim/nodes` and to PuppetDB's catalog and report.
+pub fn scheduled_run(sim: &Sim, inner: &mut Inner, node: &str) -> Value {
+    let now = SystemTime::now();
+    match evaluate_node(sim, inner, node, None) {
+        Ok(mut a) => {
+            let changed = inner
+                .applied
+                .get(node)
+                .is_none_or(|p| p.analytics_opt_out_file != a.analytics_opt_out_file);
+            a.run_at = now;
+            a.run_time = seed::timestamp(now);
+            inner.reports.insert(
+                node.to_string(),
+                NodeReport {
+                    time: a.run_time.clone(),
+                    status: if changed { "changed" } else { "unchanged" }.into(),
+                    noop: false,
+                },
+            );
+            sim.record_marker(&a);
+            inner.applied.insert(node.to_string(), a);
+            json!({"node": node, "status": if changed { "changed" } else { "unchanged" }})
+        }
+        Err(msg) => {
+            inner.reports.insert(
+                node.to_string(),
+                NodeReport {
+                    time: seed::timestamp(now),
+                    status: "failed".into(),
+                    noop: false,
+                },
+            );
+            json!({"node": node, "status": "failed", "error": msg})
+        }
+    }
+}
+
 /// Apply `f` to a job that is not done; false if the job is gone or done.
 fn advance(sim: &Sim, id: u64, f: impl FnOnce(&mut Job, SystemTime)) -> bool {
     let mut inner = sim.inner.lock().expect("lock");
@@ -823,6 +861,19 @@ fn complete_node(
                 "node_finished",
                 format!("Finished puppet run on {name} - Success!"),
             );
+            inner.reports.insert(
+                name.clone(),
+                NodeReport {
+                    time: seed::timestamp(now),
+                    status: if changed && !noop {
+                        "changed"
+                    } else {
+                        "unchanged"
+                    }
+                    .into(),
+                    noop,
+                },
+            );
             if let Some(mut applied) = applied.filter(|_| !noop) {
                 applied.job = Some(job.id.to_string());
                 applied.transaction_uuid = node.transaction_uuid.clone();
@@ -853,6 +904,14 @@ fn complete_node(
                             "out_of_sync": 0, "scheduled": 0, "failed_to_restart": 0, "corrective_change": 0},
             }));
             event = ("node_failed", format!("Error running puppet on {name}"));
+            inner.reports.insert(
+                name.clone(),
+                NodeReport {
+                    time: seed::timestamp(now),
+                    status: "failed".into(),
+                    noop,
+                },
+            );
         }
     }
     job.push_event(event.0, Some(&name), &event.1, now);

@@ -13,7 +13,7 @@
 use serde_json::{json, Map, Value};
 
 use super::server::{error, json_reply, not_found, Body, Reply, Req};
-use super::state::Sim;
+use super::state::{Inner, Sim};
 
 struct Node {
     certname: String,
@@ -173,14 +173,77 @@ fn bad(msg: impl Into<String>) -> Reply {
     }
 }
 
+/// A node's record: for nodes that ran Puppet in the simulation (the
+/// infrastructure nodes), the latest catalog and report as PuppetDB keeps
+/// them (`catalog_timestamp`, `report_timestamp`, `latest_report_status`, ...).
+fn node_record(certname: &str, inner: &Inner) -> Value {
+    let mut r = json!({"certname": certname, "deactivated": null, "expired": null});
+    if let Some(a) = inner.applied.get(certname) {
+        r["catalog_timestamp"] = json!(a.run_time);
+    }
+    if let Some(rep) = inner.reports.get(certname) {
+        r["report_timestamp"] = json!(rep.time);
+        r["latest_report_status"] = json!(rep.status);
+        r["latest_report_noop"] = json!(rep.noop);
+        r["cached_catalog_status"] = json!("not_used");
+    }
+    r
+}
+
+/// The resources of the latest catalogs: the classes that carry
+/// `send_analytics_data` and the opt-out marker file, per node that ran.
+fn resources(inner: &Inner) -> Vec<Value> {
+    let mut out = Vec::new();
+    for (node, a) in &inner.applied {
+        out.push(
+            json!({"certname": node, "type": "Class", "title": "Puppet_enterprise",
+            "exported": false, "tags": ["class", "puppet_enterprise"],
+            "parameters": {"send_analytics_data": a.send_analytics_data}}),
+        );
+        for (class, v) in &a.profiles {
+            out.push(
+                json!({"certname": node, "type": "Class", "title": title_case(class),
+                "exported": false, "parameters": {"send_analytics_data": v}}),
+            );
+        }
+        out.push(json!({"certname": node, "type": "File",
+            "title": "/etc/puppetlabs/analytics-opt-out", "exported": false,
+            "parameters": {"ensure": if a.analytics_opt_out_file { "file" } else { "absent" }}}));
+    }
+    out
+}
+
+fn title_case(class: &str) -> String {
+    class
+        .split("::")
+        .map(|p| {
+            let mut c = p.chars();
+            match c.next() {
+                Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+                None => String::new(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("::")
+}
+
 /// The rows an endpoint holds (active nodes only).
 fn rows(sim: &Sim, entity: &str) -> Option<Vec<Value>> {
     let ns = nodes(sim);
+    let inner = sim.inner.lock().expect("lock");
     let active = ns.iter().filter(|n| !n.deactivated);
     Some(match entity {
-        "nodes" => active
-            .map(|n| json!({"certname": n.certname, "deactivated": null, "expired": null}))
-            .collect(),
+        "nodes" => {
+            let mut v: Vec<Value> = active.map(|n| node_record(&n.certname, &inner)).collect();
+            // Infrastructure nodes that ran but have no synthetic facts (the
+            // console node of a split install).
+            for n in inner.reports.keys() {
+                if !v.iter().any(|r| r["certname"] == *n) {
+                    v.push(node_record(n, &inner));
+                }
+            }
+            v
+        }
         "facts" => active
             .flat_map(|n| {
                 n.facts.iter().map(move |(k, v)| {
@@ -191,14 +254,28 @@ fn rows(sim: &Sim, entity: &str) -> Option<Vec<Value>> {
         "inventory" => active
             .map(|n| json!({"certname": n.certname, "environment": "production", "facts": n.facts}))
             .collect(),
-        "resources" => active
-            .flat_map(|n| {
-                n.classes.iter().map(move |c| {
-                    json!({"certname": n.certname, "type": "Class", "title": c, "exported": false,
-                           "tags": ["class"], "parameters": {}, "environment": "production"})
+        "resources" => {
+            let mut v: Vec<Value> = active
+                .flat_map(|n| {
+                    n.classes.iter().map(move |c| {
+                        json!({"certname": n.certname, "type": "Class", "title": c, "exported": false,
+                               "tags": ["class"], "parameters": {}, "environment": "production"})
+                    })
                 })
-            })
-            .collect(),
+                .collect();
+            // What the simulated runs applied: the analytics classes' parameter
+            // and the marker file, on the nodes that ran.
+            for r in resources(&inner) {
+                let same = |x: &Value| {
+                    x["certname"] == r["certname"] && x["type"] == r["type"] && x["title"] == r["title"]
+                };
+                match v.iter_mut().find(|x| same(x)) {
+                    Some(x) => x["parameters"] = r["parameters"].clone(),
+                    None => v.push(r),
+                }
+            }
+            v
+        }
         _ => return None,
     })
 }
@@ -234,6 +311,15 @@ fn matches(row: &Value, q: &Value) -> Result<bool, String> {
                 ">=" => x >= y,
                 _ => x <= y,
             })
+        }
+        ("in", 3) => {
+            let f = a[1].as_str().ok_or("the field of in must be a string")?;
+            let list = a[2]
+                .as_array()
+                .filter(|x| x.first() == Some(&json!("array")) && x.len() == 2)
+                .and_then(|x| x[1].as_array())
+                .ok_or("pe-sim's PuppetDB supports in with [\"array\", [...]] only")?;
+            Ok(field(row, f).is_some_and(|v| list.contains(v)))
         }
         ("null?", 3) => {
             let f = a[1].as_str().ok_or("the field of null? must be a string")?;

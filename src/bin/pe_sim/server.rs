@@ -1,6 +1,5 @@
 //! HTTPS listeners, authentication, fault injection, request recording and routing.
 
-use std::convert::Infallible;
 use std::io::Write;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -199,7 +198,7 @@ pub async fn serve(
             let svc = service_fn(move |req: Request<Incoming>| {
                 let sim = sim.clone();
                 let cn = cn.clone();
-                async move { Ok::<_, Infallible>(handle(sim, kind, cn, req).await) }
+                async move { handle(sim, kind, cn, req).await }
             });
             let _ = hyper::server::conn::http1::Builder::new()
                 .keep_alive(true)
@@ -287,12 +286,24 @@ pub fn check_auth(auth: &Auth, token_only: bool) -> Result<(), Reply> {
     }
 }
 
+/// The connection is closed without an answer (the `drop` fault).
+#[derive(Debug)]
+pub struct DropConnection;
+
+impl std::fmt::Display for DropConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("pe-sim dropped the connection (fault)")
+    }
+}
+
+impl std::error::Error for DropConnection {}
+
 async fn handle(
     sim: Arc<Sim>,
     kind: Listener,
     cn: Option<String>,
     req: Request<Incoming>,
-) -> Response<Full<Bytes>> {
+) -> Result<Response<Full<Bytes>>, DropConnection> {
     let method = req.method().as_str().to_string();
     let full_path = req.uri().path().to_string();
     let query = parse_query(req.uri().query());
@@ -300,17 +311,17 @@ async fn handle(
     let body = match Limited::new(req.into_body(), 64 << 20).collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => {
-            return to_response(error(
+            return Ok(to_response(error(
                 400,
                 "malformed-request",
                 "request body too large or unreadable",
                 Value::Null,
-            ))
+            )))
         }
     };
 
     if let Some(rest) = full_path.strip_prefix("/_sim") {
-        return to_response(sim_endpoint(&sim, &method, rest));
+        return Ok(to_response(sim_endpoint(&sim, &method, rest, &body)));
     }
 
     if sim.args.latency_ms > 0 {
@@ -346,8 +357,14 @@ async fn handle(
         route(&sim, kind, &mut r).await
     };
     record(&sim, kind, &r, reply.status, injected.is_some());
-    to_response(reply)
+    if reply.status == DROP_STATUS {
+        return Err(DropConnection);
+    }
+    Ok(to_response(reply))
 }
+
+/// A reply status that means: close the connection without answering.
+pub const DROP_STATUS: u16 = 999;
 
 async fn route(sim: &Arc<Sim>, kind: Listener, r: &mut Req) -> Reply {
     let fp = r.full_path.clone();
@@ -393,6 +410,20 @@ async fn route(sim: &Arc<Sim>, kind: Listener, r: &mut Req) -> Reply {
                 r.path = rest;
                 if let Err(e) = check_auth(&r.auth, true) {
                     return e;
+                }
+                if sim
+                    .inner
+                    .lock()
+                    .expect("lock")
+                    .faults
+                    .orchestrator_refuses_token
+                {
+                    return error(
+                        401,
+                        "puppetlabs.rbac/invalid-token",
+                        "The provided token is invalid or has been revoked.",
+                        Value::Null,
+                    );
                 }
                 return orchestrator::handle(sim, r);
             }
@@ -499,9 +530,34 @@ fn rbac_roles(sim: &Sim) -> Value {
     Value::Array(roles)
 }
 
-fn sim_endpoint(sim: &Sim, method: &str, path: &str) -> Reply {
+fn sim_endpoint(sim: &Sim, method: &str, path: &str, body: &[u8]) -> Reply {
     let mut inner = sim.inner.lock().expect("lock");
     match (method, path) {
+        ("GET", "/faults") => json_reply(200, json!(inner.faults)),
+        ("POST", "/faults") => match serde_json::from_slice::<super::state::Faults>(body) {
+            Ok(f) => {
+                inner.faults = f;
+                json_reply(200, json!(inner.faults))
+            }
+            Err(e) => error(400, "malformed-request", e.to_string(), Value::Null),
+        },
+        ("POST", "/agent-run") => {
+            let node = serde_json::from_slice::<Value>(body)
+                .ok()
+                .and_then(|v| v.get("node").and_then(Value::as_str).map(str::to_string));
+            match node {
+                Some(n) => {
+                    let out = orchestrator::scheduled_run(sim, &mut inner, &n);
+                    json_reply(200, out)
+                }
+                None => error(
+                    400,
+                    "malformed-request",
+                    "give {\"node\": NAME}",
+                    Value::Null,
+                ),
+            }
+        }
         ("GET", "/requests") => json_reply(200, Value::Array(inner.requests.clone())),
         ("POST", "/reset-requests") => {
             inner.requests.clear();

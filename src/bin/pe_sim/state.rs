@@ -108,7 +108,39 @@ pub struct NodeApplied {
     pub transaction_uuid: String,
 }
 
+/// Faults switched on at run time through `POST /_sim/faults`.
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
+pub struct Faults {
+    /// After a group write is applied, answer it with: `"500"` (an error
+    /// status), `"not-json"` (200 with a body that is not JSON) or `"drop"`
+    /// (close the connection without an answer). For `group_write_count`
+    /// writes (default 1), then back to normal.
+    #[serde(default)]
+    pub group_write: Option<String>,
+    #[serde(default)]
+    pub group_write_count: Option<u32>,
+    /// Someone else makes the same change just before the next group write:
+    /// the delta is applied as theirs (serial bumped), so that write gets 409.
+    #[serde(default)]
+    pub preempt_write: bool,
+    /// The orchestrator refuses every token with 401 invalid-token.
+    #[serde(default)]
+    pub orchestrator_refuses_token: bool,
+}
+
+/// The latest report of a node, as PuppetDB would hold it.
+#[derive(Debug, Clone, Serialize)]
+pub struct NodeReport {
+    pub time: String,
+    /// `changed`, `unchanged` or `failed`.
+    pub status: String,
+    pub noop: bool,
+}
+
 pub struct Inner {
+    pub faults: Faults,
+    /// Latest report per node (successful or failed runs, jobs or not).
+    pub reports: BTreeMap<String, NodeReport>,
     pub groups: Vec<Group>,
     /// environment -> class -> parameter defaults
     pub class_cache: BTreeMap<String, BTreeMap<String, Value>>,
@@ -228,6 +260,8 @@ impl Inner {
         }
         let next_job = jobs.keys().max().map_or(1, |m| m + 1);
         Ok(Inner {
+            faults: Faults::default(),
+            reports: BTreeMap::new(),
             groups,
             class_cache,
             code_classes: code,
