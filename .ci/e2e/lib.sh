@@ -15,6 +15,7 @@
 #                                  also installs its packages in e2e_install)
 #   e2e_start_server               start puppetserver, wait until it answers "running"
 #   e2e_wait_puppetdb              wait until PuppetDB answers "running"
+#   e2e_pdb_wait_report NAME EPOCH wait until PuppetDB holds a report of NAME made after EPOCH
 #   e2e_stop_server                stop puppetserver (SIGTERM, by PID)
 #   e2e_add_node NAME [FACT=VAL…]  an agent node: own confdir/certname, a stand-in
 #                                  /etc/puppetlabs ($E2E_ROOT/nodes/NAME/etc/puppetlabs)
@@ -357,9 +358,12 @@ e2e_last_run() {
 e2e_start_sim() {
   local out=$E2E_LOG/pe-sim.json
   : >"$out"
+  local client_ca=()
+  # Certificates of the real Puppet CA (the server's, for PuppetDB) are accepted too.
+  [ -f "$E2E_ROOT/ssl/certs/ca.pem" ] && client_ca=(--client-ca "$E2E_ROOT/ssl/certs/ca.pem")
   setsid "$E2E_BIN/pe-sim" --state-dir "$E2E_ROOT/sim" --port "$SIM_PORT" \
     --orchestrator-port "$SIM_ORCH_PORT" --pe-version "$E2E_PE_VERSION" \
-    --agent-command "$E2E_ROOT/bin/run-agent" --job-duration-ms 200 "$@" \
+    --agent-command "$E2E_ROOT/bin/run-agent" --job-duration-ms 200 "${client_ca[@]}" "$@" \
     >"$out" 2>>"$E2E_LOG/pe-sim.stderr" </dev/null &
   SIM_PID=$!
   e2e_track "$SIM_PID"
@@ -453,4 +457,21 @@ e2e_wait_puppetdb() {
   done
   curl -sf --max-time 2 "http://127.0.0.1:$PDB_HTTP_PORT/status/v1/simple" | grep -qx running || e2e_die "puppetdb not ready"
   e2e_log "puppetdb ready $(e2e_since "$PUPPETDB_T0")s after its start (pid $PUPPETDB_PID)"
+}
+
+# e2e_pdb_wait_report CERTNAME EPOCH: PuppetDB stores reports asynchronously; wait (up to
+# 60 s) until the node's latest report is from EPOCH or later.
+e2e_pdb_wait_report() {
+  local node=$1 after=$2 got
+  for _ in $(seq 1 120); do
+    got=$(curl -sf --max-time 2 "http://127.0.0.1:$PDB_HTTP_PORT/pdb/query/v4/nodes/$node" 2>/dev/null |
+      /usr/bin/python3 -c '
+import json, sys
+from datetime import datetime
+t = json.load(sys.stdin).get("report_timestamp")
+print(int(datetime.fromisoformat(t.replace("Z", "+00:00")).timestamp()) if t else 0)' 2>/dev/null || echo 0)
+    [ "${got:-0}" -ge "$after" ] && return 0
+    sleep 0.5
+  done
+  e2e_die "PuppetDB has no report of $node since $after (latest: ${got:-none})"
 }

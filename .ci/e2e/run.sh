@@ -9,6 +9,9 @@
 # Variables: see .ci/e2e/lib.sh (E2E_ROOT, ports, E2E_HEAP, E2E_BIN). E2E_NO_BUILD=1 uses
 # the binaries in $E2E_BIN as they are.
 set -euo pipefail
+# PuppetDB (issue 13): Puppet Server stores catalogs and reports there, and `status` proves
+# from them that the change was applied.
+export E2E_WITH_PUPPETDB=${E2E_WITH_PUPPETDB:-1}
 . "$(dirname "$0")/lib.sh"
 T_ALL=$(e2e_ts)
 e2e_init
@@ -76,6 +79,30 @@ run_pa() {
   fi
   e2e_log "pe-analytics $1: exit $PA_RC"
 }
+# pa_pdb: pa, also reaching the real PuppetDB: a CA bundle (pe-sim's and the Puppet CA),
+# the server's certificate (PuppetDB accepts any certificate of its CA; pe-sim goes by the
+# token).
+pa_pdb() {
+  env -u PE_RBAC_TOKEN HOME="$E2E_ROOT/home" "$E2E_BIN/pe-analytics" "$@" \
+    --classifier-url "$SIM_CLASSIFIER_URL" --orchestrator-url "$SIM_ORCH_URL" \
+    --cacert "$E2E_ROOT/ca-bundle.pem" --token-file "$SIM_TOKEN_FILE" \
+    --cert "$E2E_ROOT/ssl/certs/$SERVER_CERTNAME.pem" --key "$E2E_ROOT/ssl/private_keys/$SERVER_CERTNAME.pem" \
+    --puppetdb-url "https://localhost:$PDB_PORT" \
+    --pe-version-file "$E2E_ROOT/no-pe_version" --certname "$PRIMARY"
+}
+run_pa_pdb() {
+  local name=$1
+  shift
+  PA_RC=0
+  pa_pdb "$@" >"$E2E_LOG/pa-$name.out" 2>"$E2E_LOG/pa-$name.err" || PA_RC=$?
+  PA_OUT=$E2E_LOG/pa-$name.out
+  if grep -qF -f "$SIM_TOKEN_FILE" "$E2E_LOG/pa-$name.out" "$E2E_LOG/pa-$name.err"; then
+    e2e_die "$SC_NAME: the token leaked into pa-$name output"
+  fi
+  e2e_log "pe-analytics $1 (PuppetDB): exit $PA_RC"
+}
+# applied_row FILE NODE FIELD: the status JSON's "applied" row of NODE.
+applied_row() { json_get "$1" "[l['$3'] for l in j['layers'] if l['layer']=='applied' and l.get('node')=='$2'][0]"; }
 expect_rc() {
   [ "$PA_RC" = "$1" ] || {
     sed 's/^/  | /' "$PA_OUT" "${PA_OUT%.out}.err" >&2
@@ -93,7 +120,7 @@ deploys() { posts /command/deploy; }
 group_writes() { posts /classifier-api/v1/groups/; }
 
 # ---- set-up ----------------------------------------------------------------------------
-e2e_check_ports "$PUPPET_PORT" "$SIM_PORT" "$SIM_ORCH_PORT"
+e2e_check_ports "$PUPPET_PORT" "$SIM_PORT" "$SIM_ORCH_PORT" "$PDB_PORT" "$PDB_HTTP_PORT" "$PG_PORT"
 e2e_install
 if [ "${E2E_NO_BUILD:-0}" != 1 ]; then
   T=$(e2e_ts)
@@ -104,8 +131,11 @@ e2e_layout
 e2e_ca
 e2e_add_node "$PRIMARY"
 e2e_add_node "$CONSOLE"
+e2e_setup_puppetdb
 e2e_start_sim
+cat "$SIM_CA" "$E2E_ROOT/ssl/certs/ca.pem" >"$E2E_ROOT/ca-bundle.pem"
 e2e_start_server
+e2e_wait_puppetdb
 
 # ---- 1. monolithic opt-out --------------------------------------------------------------
 scenario "monolithic: opt-out, status, idempotent"
@@ -122,6 +152,12 @@ assert_run_changed_marker "$PRIMARY" "$T0"
 run_pa status status --format json --marker-file "$(marker "$PRIMARY")"
 expect_rc 0
 [ "$(json_get "$PA_OUT" "j['outcome']")" = compliant ] || e2e_die "status is not compliant"
+# The same, proven by PuppetDB: the catalog the agent received, and its report.
+e2e_pdb_wait_report "$PRIMARY" "$T0"
+run_pa_pdb status-pdb status --format json --marker-file "$(marker "$PRIMARY")"
+expect_rc 0
+applied_row "$PA_OUT" "$PRIMARY" detail | grep -q "PuppetDB: the catalog of .* send_analytics_data = false" ||
+  e2e_die "status does not prove the opt-out from PuppetDB: $(applied_row "$PA_OUT" "$PRIMARY" detail)"
 N=$(deploys); W=$(group_writes); LR=$(e2e_last_run "$PRIMARY")
 run_pa opt-out-again opt-out --classifier --format json
 expect_rc 0
@@ -138,6 +174,33 @@ run_pa opt-in opt-in --classifier --format json
 expect_rc 0
 assert_no_marker "$PRIMARY"
 assert_run_changed_marker "$PRIMARY" "$T0"
+N_BEFORE_NORUN=$(deploys)
+passed
+
+# ---- 2b. PuppetDB: --no-run, then an agent run outside the tool -------------------------------
+scenario "PuppetDB: --no-run not applied; a scheduled-style agent run applies it"
+run_pa no-run opt-out --classifier --no-run --format json
+expect_rc 0
+[ "$(deploys)" = "$N_BEFORE_NORUN" ] || e2e_die "--no-run started a Puppet run"
+run_pa_pdb status-no-run status --format json --marker-file "$(marker "$PRIMARY")"
+expect_rc 2
+[ "$(applied_row "$PA_OUT" "$PRIMARY" verdict)" = not-compliant ] ||
+  e2e_die "after --no-run, status says applied: $(applied_row "$PA_OUT" "$PRIMARY" detail)"
+applied_row "$PA_OUT" "$PRIMARY" detail | grep -q "PuppetDB" || e2e_die "the applied row does not come from PuppetDB"
+T0=$(date +%s); sleep 1
+rc=0; e2e_run_agent "$PRIMARY" || rc=$?   # as a scheduled run would: no orchestrator job
+[ "$rc" = 2 ] || e2e_die "the agent run exited $rc, expected 2 (changes)"
+assert_marker "$PRIMARY"
+e2e_pdb_wait_report "$PRIMARY" "$T0"
+run_pa_pdb status-agent status --format json --marker-file "$(marker "$PRIMARY")"
+expect_rc 0
+[ "$(applied_row "$PA_OUT" "$PRIMARY" verdict)" = compliant ] ||
+  e2e_die "after the agent run, status does not say applied: $(applied_row "$PA_OUT" "$PRIMARY" detail)"
+[ "$(deploys)" = "$N_BEFORE_NORUN" ] || e2e_die "status or --no-run started a Puppet run"
+# Back to opted in for the next scenario.
+run_pa reset opt-in --classifier
+expect_rc 0
+assert_no_marker "$PRIMARY"
 passed
 
 # ---- 3. the string "false" ------------------------------------------------------------------

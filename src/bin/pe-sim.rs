@@ -93,7 +93,7 @@ fn run(args: cli::Args) -> Result<(), BoxError> {
     if !pe_conf.exists() {
         std::fs::write(&pe_conf, seed::pe_conf(&args, version))?;
     }
-    let server_config = tls::server_config(&material)?;
+    let server_config = tls::server_config(&material, &args.client_ca)?;
     let now = SystemTime::now();
     let inner = state::Inner::new(&args, version, now)?;
     let record = match &args.record {

@@ -572,3 +572,285 @@ pub fn plan(facts: &Facts, opts: &Options) -> Plan {
     p.findings = preflight::check(facts, &p, opts, pe_conf_error, classifier_error);
     p
 }
+
+#[cfg(test)]
+mod tests {
+    //! `plan` over recorded facts (tests/data/procedure: the groups pe-sim
+    //! answered), no network.
+    use super::*;
+    use crate::enforce::plan::DetectedVersion;
+    use crate::enforce::reload::ServiceManager;
+    use crate::enforce::version::PeVersion;
+    use crate::pe::classifier::find_pe_infrastructure;
+    use crate::pe::orchestrator::{InventoryItem, JobNode};
+    use crate::procedure::facts::{JobFacts, OrchFacts};
+    use std::path::PathBuf;
+    use std::time::Duration;
+
+    const MONO: &str = include_str!("../../tests/data/procedure/groups-2021.7.1-mono.json");
+    const SPLIT: &str = include_str!("../../tests/data/procedure/groups-2016.5.1-split.json");
+    const PRIMARY: &str = "primary.example.test";
+    const ORCH: &str = "https://pe.test:8143/orchestrator/v1";
+
+    fn opts() -> Options {
+        Options {
+            goal: Goal::OptOut,
+            mode: Mode::Apply,
+            verdict_only: false,
+            pe_conf: None,
+            classifier: true,
+            fix_overrides: false,
+            nodes: Vec::new(),
+            no_run: false,
+            no_reload: false,
+            backup: false,
+            wait_timeout: Duration::from_secs(60),
+            pe_version: None,
+            pe_version_file: PathBuf::from("/nonexistent"),
+            lock_file: None,
+        }
+    }
+
+    /// Facts as gathered against the recorded groups, with `value` set on
+    /// PE Infrastructure, every target connected and no job in the history.
+    fn facts(groups: &str, version: &str, value: Option<Value>) -> Facts {
+        let mut groups: Vec<Value> = serde_json::from_str(groups).unwrap();
+        for g in groups
+            .iter_mut()
+            .filter(|g| g["name"] == "PE Infrastructure")
+        {
+            if let Some(v) = &value {
+                g["classes"]["puppet_enterprise"]["send_analytics_data"] = v.clone();
+            }
+        }
+        let infra = find_pe_infrastructure(&groups).unwrap().clone();
+        let targets = infrastructure_nodes(&groups, &infra);
+        Facts {
+            pe_conf: None,
+            classifier: Some(Ok(ClassifierFacts {
+                url: "https://pe.test:4433/classifier-api".into(),
+                url_source: "--classifier-url".into(),
+                auth: vec!["token"],
+                groups,
+                infra,
+                requests: 1,
+                retries: 0,
+            })),
+            version: Some(Ok(DetectedVersion {
+                version: Some(version.parse::<PeVersion>().unwrap()),
+                source: "--pe-version".into(),
+                note: None,
+            })),
+            orchestrator: Some(Ok(OrchFacts {
+                base: ORCH.into(),
+                inventory: targets
+                    .iter()
+                    .map(|t| InventoryItem {
+                        name: t.clone(),
+                        connected: true,
+                    })
+                    .collect(),
+                jobs: Vec::new(),
+            })),
+            targets,
+            orchestrator_base: ORCH.into(),
+            this_host: PRIMARY.into(),
+            service_manager: Some(ServiceManager::Service(PathBuf::from("/usr/sbin/service"))),
+        }
+    }
+
+    fn kinds(steps: &[PlannedStep]) -> Vec<String> {
+        steps
+            .iter()
+            .map(|s| match &s.step {
+                Step::PeConf { .. } => "pe.conf".to_string(),
+                Step::Classifier { key, .. } => format!("classifier {key}"),
+                Step::Run { nodes, .. } => format!("run {}", nodes.join(",")),
+                Step::Reload(r) => format!(
+                    "reload {} on {}{}",
+                    r.service,
+                    r.node,
+                    if r.local { " here" } else { "" }
+                ),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_change_is_a_write_then_a_run() {
+        let f = facts(MONO, "2021.7.1", None);
+        let p = plan(&f, &opts());
+        assert!(!p.blocked(), "{:?}", p.findings);
+        assert_eq!(
+            kinds(&p.steps),
+            [
+                "classifier classes.puppet_enterprise.send_analytics_data",
+                "run primary.example.test"
+            ]
+        );
+        let Step::Classifier { request, .. } = &p.steps[0].step else {
+            unreachable!()
+        };
+        let serial =
+            f.classifier.as_ref().unwrap().as_ref().unwrap().infra["serial_number"].clone();
+        assert_eq!(
+            request.body,
+            json!({"serial_number": serial, "classes": {"puppet_enterprise": {"send_analytics_data": false}}})
+        );
+        let Step::Run { request, .. } = &p.steps[1].step else {
+            unreachable!()
+        };
+        assert_eq!(request.url, format!("{ORCH}/command/deploy"));
+        assert_eq!(request.body["scope"]["nodes"], json!([PRIMARY]));
+        assert!(p.pending());
+    }
+
+    #[test]
+    fn no_run_when_the_job_history_proves_one_after_the_last_edit() {
+        let mut f = facts(MONO, "2021.7.1", Some(json!(false)));
+        let edited = f
+            .classifier
+            .as_ref()
+            .unwrap()
+            .as_ref()
+            .unwrap()
+            .last_edited()
+            .unwrap();
+        let job = |start: &str| JobFacts {
+            name: "7".into(),
+            state: "finished".into(),
+            nodes: vec![JobNode {
+                name: PRIMARY.into(),
+                state: "finished".into(),
+                result: Some("unchanged".into()),
+                message: None,
+                start_timestamp: Some(start.into()),
+                finish_timestamp: Some(start.into()),
+            }],
+        };
+        if let Some(Ok(o)) = f.orchestrator.as_mut() {
+            o.jobs = vec![job("2099-01-01T00:00:00Z")];
+        }
+        let p = plan(&f, &opts());
+        assert!(p.steps.is_empty(), "{:?}", kinds(&p.steps));
+        let r = p.runs.as_ref().unwrap();
+        assert!(!r.needed && r.reason.contains("job history"), "{r:?}");
+        assert!(!p.pending());
+        // A run that started before the edit proves nothing.
+        if let Some(Ok(o)) = f.orchestrator.as_mut() {
+            o.jobs = vec![job("2000-01-01T00:00:00Z")];
+        }
+        let p = plan(&f, &opts());
+        assert_eq!(kinds(&p.steps), ["run primary.example.test"]);
+        assert!(
+            p.runs.as_ref().unwrap().reason.contains(&edited),
+            "{:?}",
+            p.runs
+        );
+    }
+
+    #[test]
+    fn split_2016_5_1_reloads_here_and_prints_for_the_console() {
+        let f = facts(SPLIT, "2016.5.1", None);
+        let p = plan(&f, &opts());
+        assert!(!p.blocked(), "{:?}", p.findings);
+        assert_eq!(
+            kinds(&p.steps),
+            [
+                "classifier classes.puppet_enterprise.send_analytics_data",
+                "run primary.example.test,console.example.test",
+                "reload pe-console-services on console.example.test",
+                "reload pe-puppetserver on primary.example.test here",
+            ]
+        );
+        // No serial before 2018.1: the delta carries none.
+        let Step::Classifier { request, .. } = &p.steps[0].step else {
+            unreachable!()
+        };
+        assert!(request.body.get("serial_number").is_none());
+        // --no-run: the run and reloads are left for later, not planned.
+        let mut o = opts();
+        o.no_run = true;
+        let mut f2 = facts(SPLIT, "2016.5.1", None);
+        f2.orchestrator = None;
+        let p = plan(&f2, &o);
+        assert!(!p.blocked(), "{:?}", p.findings);
+        assert_eq!(kinds(&p.steps).len(), 1);
+        assert_eq!(kinds(&p.deferred).len(), 3);
+        // --nodes replaces the targets.
+        let mut f3 = facts(SPLIT, "2016.5.1", None);
+        f3.targets = vec!["console.example.test".into()];
+        let p = plan(&f3, &opts());
+        assert_eq!(kinds(&p.steps)[1], "run console.example.test");
+    }
+
+    fn blockers(p: &Plan) -> Vec<&'static str> {
+        p.findings
+            .iter()
+            .filter(|f| f.blocks())
+            .map(|f| f.check)
+            .collect()
+    }
+
+    #[test]
+    fn the_preflight_blocks_what_cannot_run() {
+        let mut f = facts(MONO, "2021.7.1", None);
+        f.orchestrator = Some(Err(
+            "orchestrator: HTTP 401 (puppetlabs.rbac/invalid-token)".into(),
+        ));
+        let p = plan(&f, &opts());
+        assert_eq!(blockers(&p), ["orchestrator"]);
+        assert!(p.blockers().unwrap().contains("--no-run"));
+        // Opting out of the runs lifts it.
+        let mut o = opts();
+        o.no_run = true;
+        assert!(!plan(&f, &o).blocked());
+
+        let mut f = facts(MONO, "2021.7.1", None);
+        if let Some(Ok(o)) = f.orchestrator.as_mut() {
+            o.inventory[0].connected = false;
+        }
+        assert_eq!(blockers(&plan(&f, &opts())), ["targets"]);
+
+        let mut f = facts(MONO, "2021.7.1", None);
+        f.version = Some(Ok(DetectedVersion {
+            version: None,
+            source: "unknown".into(),
+            note: Some("status endpoint: HTTP 404".into()),
+        }));
+        assert_eq!(blockers(&plan(&f, &opts())), ["pe-version"]);
+        let mut o = opts();
+        o.no_reload = true;
+        assert!(!plan(&f, &o).blocked());
+
+        let f = facts(MONO, "2016.2.1", None);
+        assert_eq!(blockers(&plan(&f, &opts())), ["pe-version"]);
+
+        // 2016.5.1, the primary is this host, and no way to reload here.
+        let mut f = facts(SPLIT, "2016.5.1", None);
+        f.service_manager = None;
+        assert_eq!(blockers(&plan(&f, &opts())), ["reloads"]);
+    }
+
+    #[test]
+    fn pe_conf_is_planned_first_and_a_read_only_file_blocks() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pe.conf");
+        std::fs::write(&path, "{\n  \"a::b\": 1\n}\n").unwrap();
+        let mut f = facts(MONO, "2021.7.1", None);
+        f.pe_conf = Some(Ok(TextFile::read(&path).unwrap()));
+        let p = plan(&f, &opts());
+        assert_eq!(kinds(&p.steps)[0], "pe.conf");
+        assert!(p
+            .pe_conf
+            .as_ref()
+            .unwrap()
+            .report
+            .diff
+            .contains("+  \"puppet_enterprise::send_analytics_data\": false"));
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).unwrap();
+        f.pe_conf = Some(Ok(TextFile::read(&path).unwrap()));
+        assert_eq!(blockers(&plan(&f, &opts())), ["pe.conf"]);
+    }
+}

@@ -176,8 +176,8 @@ change the configuration only"
             }
             None => {}
         }
-    } else if let Some(Err(e)) = &facts.orchestrator {
-        if run_needed || plan.runs.is_none() {
+    } else if let (Some(Err(e)), false) = (&facts.orchestrator, opts.no_run) {
+        if run_needed {
             out.push(f("orchestrator", Blocker, e.clone()));
         }
     }

@@ -219,6 +219,12 @@ pub struct Args {
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub rbac_custom_roles: usize,
 
+    /// Also accept client certificates signed by this CA (PEM; repeatable) at the TLS
+    /// level, e.g. a real Puppet CA whose certificates a real PuppetDB wants too.
+    /// Requests still authenticate with a token or an allowlisted certname.
+    #[arg(long, value_name = "FILE")]
+    pub client_ca: Vec<PathBuf>,
+
     /// Append every recorded request as a JSON line to FILE.
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,

@@ -172,11 +172,22 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
 
 /// Server configuration: our server certificate; client certificates are optional but,
 /// when presented, must chain to our CA.
-pub fn server_config(m: &Material) -> Result<Arc<ServerConfig>, BoxError> {
+/// `client_cas`: more CAs whose client certificates are accepted at the TLS
+/// level (`--client-ca`; authentication still wants an allowlisted name or a
+/// token), e.g. a real Puppet CA whose certificates also reach a real PuppetDB.
+pub fn server_config(
+    m: &Material,
+    client_cas: &[std::path::PathBuf],
+) -> Result<Arc<ServerConfig>, BoxError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = RootCertStore::empty();
     for c in CertificateDer::pem_file_iter(&m.ca)? {
         roots.add(c?)?;
+    }
+    for f in client_cas {
+        for c in CertificateDer::pem_file_iter(f)? {
+            roots.add(c?)?;
+        }
     }
     let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
         .allow_unauthenticated()
