@@ -11,6 +11,8 @@ pub struct Context {
     /// This host (its certname is looked up at most once, and only when
     /// something needs it).
     pub host: Host,
+    /// `--certname`, when given.
+    pub given_certname: Option<String>,
     pub requested: Requested,
     conn: OnceCell<Result<Connection, String>>,
     http: OnceCell<Result<PeHttp, String>>,
@@ -22,6 +24,7 @@ impl Context {
     pub fn new(requested: Requested, certname: Option<&str>) -> Context {
         Context {
             host: Host::current_with_certname(certname),
+            given_certname: certname.map(str::to_string),
             requested,
             conn: OnceCell::new(),
             http: OnceCell::new(),

@@ -163,8 +163,20 @@ pub fn gather(ctx: &Context, opts: &Options) -> Facts {
     if opts.mode == super::Mode::Check {
         return facts;
     }
-    facts.this_host = ctx.this_host().to_string();
-    facts.version = Some(version(ctx, opts));
+    let v = version(ctx, opts);
+    // This host's certname decides which 2016.5.1 reloads are done here; it
+    // is looked up (a `puppet` process, where no --certname is given) only
+    // when such reloads can be part of the plan.
+    let reloads_possible = !opts.no_reload
+        && v.as_ref()
+            .map(|d| d.version.is_none_or(|x| x.needs_reload()))
+            .unwrap_or(false);
+    facts.this_host = match &ctx.given_certname {
+        Some(c) => c.clone(),
+        None if reloads_possible => ctx.this_host().to_string(),
+        None => String::new(),
+    };
+    facts.version = Some(v);
     facts.service_manager =
         ServiceManager::find(std::env::var_os("PATH").as_deref(), systemd_running());
     if !opts.no_run && facts.classifier.as_ref().is_some_and(|c| c.is_ok()) {
