@@ -86,7 +86,8 @@ fn options_are_grouped_by_what_they_are_for() {
                 "--wait-timeout",
                 "--pe-version",
                 "--pe-version-file",
-                "--no-reload"
+                "--no-reload",
+                "--lock-file"
             ]
         );
         assert_eq!(

@@ -200,7 +200,11 @@ fn the_readme_demo_runs_against_pe_sim_with_no_flag() {
         "{out}"
     );
     assert!(out.contains("X-Authentication: <redacted>"), "{out}");
-    assert!(err.contains("nothing sent"), "{err}");
+    // The verdict is a result: stdout (issue 13).
+    assert!(
+        out.contains("nothing sent") && !err.contains("nothing sent"),
+        "{out}{err}"
+    );
 
     // 2. opt-out: the classifier changed (it was still absent: the dry run
     //    sent nothing), verified, and Puppet ran on the primary.
@@ -223,7 +227,7 @@ fn the_readme_demo_runs_against_pe_sim_with_no_flag() {
         );
     }
     assert!(
-        out.contains("verdict: opted out everywhere it can be checked"),
+        out.contains("verdict: opted out (every layer that applies is proven compliant)"),
         "{out}"
     );
 

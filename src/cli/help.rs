@@ -42,7 +42,8 @@ const OK_CHANGE: Code = code(
 const ERROR: Code = code(
     Exit::Error,
     "error: bad input or flags, an unreadable or malformed file, a refused write, PE unreachable \
-or refusing the request; nothing was written by the failing step",
+or refusing the request, or a preflight check failed (a later step could not run: the \
+orchestrator, a node, the PE version); nothing was written by the failing step",
 );
 const PENDING_CHANGE: Code = code(
     Exit::Pending,
@@ -52,7 +53,8 @@ the change (see --fix-overrides)",
 const ENFORCE: Code = code(
     Exit::Enforce,
     "the change was made but enforcement failed: a Puppet run failed, timed out or was \
-interrupted, a node was not connected, or a reload failed; the output says what remains",
+interrupted, a node disconnected after the preflight, or a reload failed; the output says what \
+remains",
 );
 
 const KEY_NOTES: &str = "KEY is a HOCON path expression as ruby-hocon takes it: '.' separates \
@@ -173,7 +175,11 @@ jq '.layers[] | select(.verdict != \"compliant\")'",
             ),
         ],
         exits: &[
-            code(Exit::Ok, "opted out everywhere it can be checked"),
+            code(
+                Exit::Ok,
+                "opted out: every layer that applies is proven compliant (applied: by PuppetDB's \
+catalog and report, else by the orchestrator's job history)",
+            ),
             code(
                 Exit::Error,
                 "error: a layer could not be read, bad flags, or no layer applies on this host",
