@@ -40,11 +40,18 @@ pub struct StatusOptions {
     pub server: Option<String>,
 }
 
+/// A row; its detail on one line (errors carry their hints on lines of their own).
 fn row(layer: &str, verdict: Verdict, detail: impl Into<String>, node: Option<&str>) -> StatusRow {
+    let detail: String = detail.into();
     StatusRow {
         layer: layer.to_string(),
         verdict,
-        detail: detail.into(),
+        detail: detail
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(" "),
         node: node.map(str::to_string),
     }
 }
@@ -373,7 +380,7 @@ fn read_puppetdb(
             let _ = e;
             return Ok(None);
         }
-        Err(e) => return Err(format!("PuppetDB: {e}")),
+        Err(e) => return Err(pdb_error(&e, &base)),
     };
     let mut titles = vec!["Puppet_enterprise".to_string()];
     titles.extend(OVERRIDE_CLASSES.iter().map(|c| title_case(c)));
@@ -393,7 +400,7 @@ fn read_puppetdb(
             ]
         ]),
     };
-    let resources = pdb.query(&res_q).map_err(|e| format!("PuppetDB: {e}"))?;
+    let resources = pdb.query(&res_q).map_err(|e| pdb_error(&e, &base))?;
     let arr = |v: Value, what: &str| -> Result<Vec<Value>, String> {
         match v {
             Value::Array(a) => Ok(a),
@@ -408,6 +415,16 @@ fn read_puppetdb(
         nodes: arr(nodes, "nodes")?,
         resources: arr(resources, "resources")?,
     }))
+}
+
+/// A PuppetDB error on one line (a status row), with PuppetDB's own advice.
+fn pdb_error(e: &PeError, base: &str) -> String {
+    let text = e.to_string();
+    let first = text.lines().next().unwrap_or_default().trim();
+    match crate::pe::puppetdb::hint(e, base) {
+        Some(h) => format!("PuppetDB: {first} ({h})"),
+        None => format!("PuppetDB: {first}"),
+    }
 }
 
 fn kind_of(v: &Value) -> &'static str {
