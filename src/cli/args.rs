@@ -33,6 +33,18 @@ writes are atomic and keep the file's mode and owner.",
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// The largest pe.conf (or other HOCON file) read, e.g. 64MiB, 512K, 1G; a larger file is refused
+    /// before it is read
+    #[arg(
+        long,
+        global = true,
+        value_name = "SIZE",
+        env = crate::files::MAX_FILE_SIZE_ENV,
+        default_value = "64MiB",
+        value_parser = crate::files::parse_size,
+        help_heading = "Global options"
+    )]
+    pub max_file_size: u64,
 }
 
 #[derive(Debug, Subcommand)]

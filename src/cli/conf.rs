@@ -179,7 +179,12 @@ fn edit_file(
     report: &mut ConfReport,
 ) -> Result<(Exit, String), Failure> {
     let path = &file.file;
-    let text = TextFile::read(path).map_err(Failure::error)?;
+    let text = if write.stdout || write.dry_run {
+        TextFile::read(path)
+    } else {
+        TextFile::read_for_edit(path)
+    }
+    .map_err(Failure::error)?;
     let planned = plan::apply(&text.text, syntax_for(path), std::slice::from_ref(&edit)).map_err(
         |e| match e {
             PlanError::Hocon(h) if h.is_syntax() => Failure::error(located(path, &h)),
@@ -249,9 +254,16 @@ fn edit_file(
         message.push_str(&format!("backup: {}\n", backup.display()));
         report.backup = Some(backup.display().to_string());
     }
-    text.write(&planned.after.render())
+    let written = text
+        .write(&planned.after.render())
         .map_err(Failure::error)?;
     report.written = true;
+    for p in &written.removed_leftovers {
+        message.push_str(&format!(
+            "removed {}, left by an earlier run that was killed while writing\n",
+            p.display()
+        ));
+    }
     message.push_str(&format!("{shown}: {what}\n"));
     Ok((Exit::Ok, message))
 }

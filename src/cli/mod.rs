@@ -169,6 +169,7 @@ where
             };
         }
     };
+    crate::files::set_max_file_size(cli.max_file_size);
     let result = match cli.command {
         args::Command::OptOut(a) => match select_layers(&a.layer, &a.classifier) {
             Selected::PeConfOnly => pe_conf::opt_out(&a),

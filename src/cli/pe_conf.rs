@@ -63,9 +63,16 @@ pub(super) fn pe_conf_path(layer: &PeConfLayer) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(DEFAULT_PE_CONF))
 }
 
-/// Reads and parses pe.conf; errors carry `FILE:LINE:COL`.
-fn load(path: &Path) -> Result<(TextFile, Document), Failure> {
-    let file = TextFile::read(path).map_err(Failure::error)?;
+/// Reads and parses pe.conf; errors carry `FILE:LINE:COL`. `for_edit`: the
+/// command is going to write it, so its edit lock is taken first (another
+/// pe-analytics editing it is waited for, see [`TextFile::read_for_edit`]).
+fn load(path: &Path, for_edit: bool) -> Result<(TextFile, Document), Failure> {
+    let file = if for_edit {
+        TextFile::read_for_edit(path)
+    } else {
+        TextFile::read(path)
+    }
+    .map_err(Failure::error)?;
     let doc = Document::parse_with(&file.text, syntax_for(path), EditRules::Improved)
         .map_err(|e| Failure::error(located(path, &e)))?;
     Ok((file, doc))
@@ -133,7 +140,7 @@ pub(super) fn change_layer(
     let path = path.to_path_buf();
     let dry_run = change.dry_run || change.check;
     {
-        let (file, doc) = load(&path)?;
+        let (file, doc) = load(&path, !dry_run)?;
         let before = lint::analyze(&doc);
         let planned = match goal {
             Goal::OptOut => plan::opt_out(&file.text, doc.syntax()),
@@ -168,7 +175,8 @@ pub(super) fn change_layer(
                 let backup = file.backup(SystemTime::now()).map_err(Failure::error)?;
                 report.backup = Some(backup.display().to_string());
             }
-            file.write(&planned.after.render())
+            let written = file
+                .write(&planned.after.render())
                 .map_err(Failure::error)?;
             report.written = true;
             let mut message = format!(
@@ -177,6 +185,12 @@ pub(super) fn change_layer(
                 goal.done(),
                 before.state.describe()
             );
+            for p in &written.removed_leftovers {
+                message.push_str(&format!(
+                    "\nremoved {}, left by an earlier run that was killed while writing",
+                    p.display()
+                ));
+            }
             if let Some(b) = &report.backup {
                 message.push_str(&format!("\nbackup: {b}"));
             }
@@ -216,7 +230,7 @@ pub fn check(args: &CheckArgs) -> Result<Exit, Failure> {
 pub(super) fn check_layer(path: &Path) -> Result<(Exit, LayerReport), Failure> {
     let path = path.to_path_buf();
     {
-        let (_, doc) = load(&path)?;
+        let (_, doc) = load(&path, false)?;
         let analysis = lint::analyze(&doc);
         let unchanged = Planned {
             before: doc.clone(),
