@@ -74,7 +74,7 @@ impl Ctx {
                 .get("service_version")
                 .and_then(Value::as_str)
                 .ok_or_else(|| format!("{url}: no service_version"))?;
-            Ok((v.to_string(), url))
+            Ok((v.to_string(), crate::peconf::secrets::mask_url(&url)))
         })
         .map_err(Failure::error)
     }

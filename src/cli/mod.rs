@@ -170,6 +170,7 @@ where
         }
     };
     crate::files::set_max_file_size(cli.max_file_size);
+    crate::pe::error::set_warning_sink(|m| eprintln!("warning: {m}"));
     let result = match cli.command {
         args::Command::OptOut(a) => match select_layers(&a.layer, &a.classifier) {
             Selected::PeConfOnly => pe_conf::opt_out(&a),
@@ -198,7 +199,9 @@ where
     match result {
         Ok(exit) => exit.code(),
         Err(failure) => {
-            eprintln!("error: {}", failure.message);
+            // URLs in any message lose their credentials (user:pass@, ?token=).
+            let message = crate::peconf::secrets::mask_urls_in(&failure.message);
+            eprintln!("error: {message}");
             failure.exit.code()
         }
     }

@@ -6,23 +6,43 @@
 //!   KEY` as Puppet writes it, PKCS#8 or SEC1) and/or an RBAC token sent in
 //!   `X-Authentication`. The token is a [`Secret`]: it is never printed,
 //!   logged or put in an error; the header is marked sensitive.
-//! * Time: a connect timeout and a whole-request timeout (`--timeout`).
+//! * Time: `--timeout` bounds the TCP connection and TLS handshake, the wait
+//!   for the answer, and each read of its body (a stalled body fails; one
+//!   that keeps coming is bounded by size); an error says which of them fired.
+//! * Size: an answer is read as a stream and refused past
+//!   [`MAX_BODY_BYTES`] (an error answer is cut at 64 KiB), so a broken or
+//!   hostile server cannot make the process take all memory.
 //! * Retries: only for requests that are safe to repeat (GET, and POSTs the
 //!   caller declares idempotent), on connection errors and 429/502/503/504,
 //!   bounded, with exponential backoff and jitter, honouring `Retry-After`.
 //!   A timeout is not retried (a server that did not answer in time is not
 //!   expected to answer the next time; raise `--timeout` instead), and a TLS
-//!   verification failure never is.
+//!   verification failure never is. A connection the server closes (even
+//!   while this side writes: EPIPE, see `files::signals`) is an ordinary
+//!   transport error.
+//!
+//! The client is reqwest's asynchronous one on a single-threaded runtime
+//! owned by [`PeHttp`]: its blocking wrapper has no per-read timeout.
 
-use super::error::{AuthUsed, PeError};
-use reqwest::blocking::{Client, RequestBuilder};
+use super::error::{AuthUsed, PeError, TimeoutPhase};
+use crate::files::{human_size, read_regular};
 use reqwest::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER};
-use reqwest::{Certificate, Identity, Method};
+use reqwest::{Certificate, Client, Identity, Method, RequestBuilder};
 use serde_json::Value;
 use std::cell::Cell;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+/// The largest answer read from PE (PE Infrastructure's `GET /v1/groups` is
+/// a few hundred KiB even with thousands of groups).
+pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+
+/// An error answer is only read for PE's `kind` and `msg`.
+const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
+
+/// The largest CA bundle, certificate or key file read.
+const MAX_PEM_BYTES: u64 = 1024 * 1024;
 
 /// A secret string (an RBAC token): `Debug` and `Display` print `<redacted>`.
 #[derive(Clone)]
@@ -96,7 +116,9 @@ pub struct ClientConfig {
     /// Client certificate and its private key.
     pub identity: Option<(PathBuf, PathBuf)>,
     pub token: Option<Secret>,
+    /// Each wait for an answer and each read of it.
     pub timeout: Duration,
+    /// The TCP connection and TLS handshake together.
     pub connect_timeout: Duration,
     pub retry: RetryPolicy,
 }
@@ -112,22 +134,34 @@ pub struct Answer {
 /// The client. Counts the HTTP requests it sends (every attempt).
 pub struct PeHttp {
     client: Client,
+    rt: tokio::runtime::Runtime,
     token: Option<Secret>,
     auth: AuthUsed,
     retry: RetryPolicy,
     timeout: Duration,
+    connect_timeout: Duration,
     sent: Cell<u32>,
     retried: Cell<u32>,
 }
 
 fn read(path: &Path, what: &str, flag: &str) -> Result<Vec<u8>, PeError> {
-    std::fs::read(path).map_err(|e| {
+    read_regular(path, MAX_PEM_BYTES).map_err(|e| {
         PeError::Config(format!(
-            "cannot read the {what} {} ({e}); give another with {flag}",
-            path.display()
+            "cannot read the {what} ({e}); give another with {flag}"
         ))
     })
 }
+
+/// How one exchange failed.
+enum Failed {
+    /// reqwest's error, and whether it came while reading the body.
+    Net(reqwest::Error, bool),
+    /// A 2xx answer larger than [`MAX_BODY_BYTES`].
+    TooLarge { status: u16, seen: u64 },
+}
+
+/// A response: status, `Retry-After`, body (cut at the cap for errors).
+type Exchanged = (u16, Option<Duration>, Vec<u8>);
 
 impl PeHttp {
     pub fn new(cfg: &ClientConfig) -> Result<PeHttp, PeError> {
@@ -149,7 +183,7 @@ impl PeHttp {
             .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(cfg.connect_timeout)
-            .timeout(cfg.timeout)
+            .read_timeout(cfg.timeout)
             .user_agent(concat!("pe-analytics/", env!("CARGO_PKG_VERSION")));
         if let Some((cert, key)) = &cfg.identity {
             let mut pem = read(cert, "client certificate", "--cert")?;
@@ -183,8 +217,13 @@ private_keys/<certname>.pem) with --key",
         let client = b
             .build()
             .map_err(|e| PeError::Config(format!("cannot set up HTTPS: {e}")))?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| PeError::Config(format!("cannot set up HTTPS: {e}")))?;
         Ok(PeHttp {
             client,
+            rt,
             token: cfg.token.clone(),
             auth: AuthUsed {
                 token: cfg.token.is_some(),
@@ -192,6 +231,7 @@ private_keys/<certname>.pem) with --key",
             },
             retry: cfg.retry,
             timeout: cfg.timeout,
+            connect_timeout: cfg.connect_timeout,
             sent: Cell::new(0),
             retried: Cell::new(0),
         })
@@ -245,6 +285,56 @@ private_keys/<certname>.pem) with --key",
         rb
     }
 
+    /// One request and its answer, the body streamed within the size cap.
+    async fn exchange(
+        &self,
+        method: &Method,
+        url: &str,
+        body: Option<&Value>,
+    ) -> Result<Exchanged, Failed> {
+        let mut resp = self
+            .build(method, url, body)
+            .send()
+            .await
+            .map_err(|e| Failed::Net(e, false))?;
+        let status = resp.status().as_u16();
+        let retry_after = resp
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|s| s.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let ok = (200..300).contains(&status);
+        let cap = if ok {
+            MAX_BODY_BYTES
+        } else {
+            MAX_ERROR_BODY_BYTES
+        };
+        if ok {
+            if let Some(n) = resp.content_length().filter(|n| *n > cap as u64) {
+                return Err(Failed::TooLarge { status, seen: n });
+            }
+        }
+        let mut buf: Vec<u8> = Vec::with_capacity(
+            resp.content_length()
+                .map_or(8192, |n| n.min(cap as u64) as usize),
+        );
+        while let Some(chunk) = resp.chunk().await.map_err(|e| Failed::Net(e, true))? {
+            if buf.len() + chunk.len() > cap {
+                if ok {
+                    return Err(Failed::TooLarge {
+                        status,
+                        seen: (buf.len() + chunk.len()) as u64,
+                    });
+                }
+                buf.extend_from_slice(&chunk[..cap - buf.len()]);
+                break; // enough of an error answer to read PE's kind and msg
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        Ok((status, retry_after, buf))
+    }
+
     fn send(
         &self,
         method: Method,
@@ -264,59 +354,29 @@ private_keys/<certname>.pem) with --key",
                 self.retried.set(self.retried.get() + 1);
             }
             self.sent.set(self.sent.get() + 1);
-            match self.build(&method, url, body).send() {
-                Ok(resp) => {
-                    let status = resp.status().as_u16();
-                    let retry_after = resp
-                        .headers()
-                        .get(RETRY_AFTER)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|s| s.trim().parse::<u64>().ok())
-                        .map(Duration::from_secs);
-                    let text = match resp.text() {
-                        Ok(t) => t,
-                        Err(e) if attempt < max && !e.is_timeout() => {
-                            std::thread::sleep(self.retry.backoff(attempt, None));
-                            continue;
-                        }
-                        Err(e) => return Err(self.transport(&method, url, &e, attempt)),
-                    };
-                    if (200..300).contains(&status) {
-                        let body = if text.trim().is_empty() {
-                            Value::Null
-                        } else {
-                            serde_json::from_str(&text).map_err(|e| {
-                                PeError::Http(Box::new(super::error::HttpError {
-                                    method: method.to_string(),
-                                    url: url.to_string(),
-                                    status,
-                                    kind: None,
-                                    msg: Some(format!("the answer is not JSON: {e}")),
-                                    details: Value::Null,
-                                    hint: Some(
-                                        "is the URL a PE API (…/classifier-api)?".to_string(),
-                                    ),
-                                    attempts: attempt,
-                                }))
-                            })?
-                        };
-                        return Ok(Answer { status, body });
-                    }
-                    if matches!(status, 429 | 502 | 503 | 504) && attempt < max {
-                        std::thread::sleep(self.retry.backoff(attempt, retry_after));
-                        continue;
-                    }
-                    return Err(PeError::from_answer(
-                        method.as_str(),
-                        url,
+            let (status, retry_after, bytes) = match self
+                .rt
+                .block_on(self.exchange(&method, url, body))
+            {
+                Ok(x) => x,
+                Err(Failed::TooLarge { status, seen }) => {
+                    return Err(PeError::Http(Box::new(super::error::HttpError {
+                        method: method.to_string(),
+                        url: url.to_string(),
                         status,
-                        &text,
-                        self.auth,
-                        attempt,
-                    ));
+                        kind: None,
+                        msg: Some(format!(
+                            "the answer is larger than {} ({} and more); refusing to read it",
+                            human_size(MAX_BODY_BYTES as u64),
+                            human_size(seen)
+                        )),
+                        details: Value::Null,
+                        hint: Some("is the URL a PE API? PE's answers are far smaller".to_string()),
+                        attempts: attempt,
+                    })))
                 }
-                Err(e) => {
-                    let err = self.transport(&method, url, &e, attempt);
+                Err(Failed::Net(e, in_body)) => {
+                    let err = self.transport(&method, url, &e, in_body, attempt);
                     let permanent = matches!(&err, PeError::Transport { hint: Some(_), .. })
                         || matches!(err, PeError::Timeout { .. });
                     if !permanent && attempt < max {
@@ -325,18 +385,65 @@ private_keys/<certname>.pem) with --key",
                     }
                     return Err(err);
                 }
+            };
+            let text = String::from_utf8_lossy(&bytes);
+            if (200..300).contains(&status) {
+                let body = if text.trim().is_empty() {
+                    Value::Null
+                } else {
+                    serde_json::from_str(&text).map_err(|e| {
+                        PeError::Http(Box::new(super::error::HttpError {
+                            method: method.to_string(),
+                            url: url.to_string(),
+                            status,
+                            kind: None,
+                            msg: Some(format!("the answer is not JSON: {e}")),
+                            details: Value::Null,
+                            hint: Some("is the URL a PE API (…/classifier-api)?".to_string()),
+                            attempts: attempt,
+                        }))
+                    })?
+                };
+                return Ok(Answer { status, body });
             }
+            if matches!(status, 429 | 502 | 503 | 504) && attempt < max {
+                std::thread::sleep(self.retry.backoff(attempt, retry_after));
+                continue;
+            }
+            return Err(PeError::from_answer(
+                method.as_str(),
+                url,
+                status,
+                &text,
+                self.auth,
+                attempt,
+            ));
         }
     }
 
-    /// Turns a reqwest error into a message; TLS verification failures get
-    /// advice (and are not retried).
-    fn transport(&self, method: &Method, url: &str, e: &reqwest::Error, attempts: u32) -> PeError {
+    /// Turns a reqwest error into a message: a timeout says which limit
+    /// fired; TLS verification failures get advice (and are not retried).
+    fn transport(
+        &self,
+        method: &Method,
+        url: &str,
+        e: &reqwest::Error,
+        in_body: bool,
+        attempts: u32,
+    ) -> PeError {
         if e.is_timeout() {
+            let (phase, limit) = if e.is_connect() {
+                (TimeoutPhase::Connect, self.connect_timeout)
+            } else if in_body {
+                (TimeoutPhase::Body, self.timeout)
+            } else {
+                (TimeoutPhase::Answer, self.timeout)
+            };
             return PeError::Timeout {
                 method: method.to_string(),
                 url: url.to_string(),
-                secs: self.timeout.as_secs_f64(),
+                secs: limit.as_secs_f64(),
+                phase,
                 attempts,
             };
         }
