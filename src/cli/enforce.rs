@@ -65,18 +65,32 @@ impl Ctx {
         flag: Option<&str>,
         file: &std::path::Path,
     ) -> Result<DetectedVersion, Failure> {
-        detect_version(flag, file, || {
+        // The status endpoint is served by the classifier's own server: when
+        // it gives no answer at all (down, hung, unreachable), the classifier
+        // will not answer either, so stop now with that error instead of
+        // spending a second full timeout on the classifier (issue 14).
+        let mut unreachable = None;
+        let detected = detect_version(flag, file, || {
             let url = self.status_url().ok_or("no PE connection configured")?;
             let http = self.http.as_ref().ok_or("no PE connection configured")?;
-            let a = http.get(&url).map_err(|e| e.to_string())?;
+            let a = http.get(&url).map_err(|e| {
+                let m = e.to_string();
+                if e.no_answer() {
+                    unreachable = Some(e);
+                }
+                m
+            })?;
             let body = a.body.get("classifier-service").unwrap_or(&a.body);
             let v = body
                 .get("service_version")
                 .and_then(Value::as_str)
                 .ok_or_else(|| format!("{url}: no service_version"))?;
             Ok((v.to_string(), crate::peconf::secrets::mask_url(&url)))
-        })
-        .map_err(Failure::error)
+        });
+        if let Some(e) = unreachable {
+            return Err(Failure::error(format!("PE version (status API): {e}")));
+        }
+        detected.map_err(Failure::error)
     }
 }
 

@@ -14,7 +14,7 @@ pub const ALLOWLIST: &str = "/etc/puppetlabs/console-services/rbac-certificate-a
 
 /// PuppetDB's own allowlist of client certificates in PE (its
 /// `certificate-allowlist` setting; `certificate-whitelist` before PE 2019.8.3).
-pub const PUPPETDB_ALLOWLIST: &str = "/etc/puppetlabs/puppetdb/certificate-allowlist";
+pub use super::puppetdb::PUPPETDB_ALLOWLIST;
 
 /// Which credentials a request carried (decides the advice on 401/403).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -31,8 +31,12 @@ use reqwest::{Certificate, Client, Identity, Method, RequestBuilder};
 use serde_json::Value;
 use std::cell::Cell;
 use std::fmt;
+use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 /// The largest answer read from PE (PE Infrastructure's `GET /v1/groups` is
 /// a few hundred KiB even with thousands of groups).
@@ -131,10 +135,73 @@ pub struct Answer {
     pub body: Value,
 }
 
+/// When the current request's new connection (TCP + TLS) was started and
+/// made; both `None` when it reuses one. Lets the wait for the answer be
+/// timed from the moment there is a connection, and a timeout be told apart.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct ConnPhase {
+    started: Option<Instant>,
+    made: Option<Instant>,
+}
+
+/// A connector layer recording [`ConnPhase`].
+#[derive(Clone)]
+struct MarkConnect(Arc<Mutex<ConnPhase>>);
+
+impl<S> tower_layer::Layer<S> for MarkConnect {
+    type Service = Marked<S>;
+    fn layer(&self, inner: S) -> Marked<S> {
+        Marked {
+            inner,
+            phase: self.0.clone(),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Marked<S> {
+    inner: S,
+    phase: Arc<Mutex<ConnPhase>>,
+}
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+impl<S, R> tower_service::Service<R> for Marked<S>
+where
+    S: tower_service::Service<R>,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = BoxFuture<Result<S::Response, S::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: R) -> Self::Future {
+        lock(&self.phase).started = Some(Instant::now());
+        let fut = self.inner.call(req);
+        let phase = self.phase.clone();
+        Box::pin(async move {
+            let r = fut.await;
+            if r.is_ok() {
+                lock(&phase).made = Some(Instant::now());
+            }
+            r
+        })
+    }
+}
+
+fn lock(m: &Mutex<ConnPhase>) -> std::sync::MutexGuard<'_, ConnPhase> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// The client. Counts the HTTP requests it sends (every attempt).
 pub struct PeHttp {
     client: Client,
     rt: tokio::runtime::Runtime,
+    phase: Arc<Mutex<ConnPhase>>,
     token: Option<Secret>,
     auth: AuthUsed,
     retry: RetryPolicy,
@@ -156,6 +223,10 @@ fn read(path: &Path, what: &str, flag: &str) -> Result<Vec<u8>, PeError> {
 enum Failed {
     /// reqwest's error, and whether it came while reading the body.
     Net(reqwest::Error, bool),
+    /// Connected, but no answer within the timeout.
+    NoAnswer,
+    /// The body stopped for the timeout.
+    BodyStalled,
     /// A 2xx answer larger than [`MAX_BODY_BYTES`].
     TooLarge { status: u16, seen: u64 },
 }
@@ -177,13 +248,14 @@ impl PeHttp {
                     cfg.cacert.display()
                 ))
             })?;
+        let phase = Arc::new(Mutex::new(ConnPhase::default()));
         let mut b = Client::builder()
             .tls_certs_only(cas)
             .https_only(true)
             .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(cfg.connect_timeout)
-            .read_timeout(cfg.timeout)
+            .connector_layer(MarkConnect(phase.clone()))
             .user_agent(concat!("pe-analytics/", env!("CARGO_PKG_VERSION")));
         if let Some((cert, key)) = &cfg.identity {
             let mut pem = read(cert, "client certificate", "--cert")?;
@@ -224,6 +296,7 @@ private_keys/<certname>.pem) with --key",
         Ok(PeHttp {
             client,
             rt,
+            phase,
             token: cfg.token.clone(),
             auth: AuthUsed {
                 token: cfg.token.is_some(),
@@ -286,17 +359,40 @@ private_keys/<certname>.pem) with --key",
     }
 
     /// One request and its answer, the body streamed within the size cap.
+    /// Time limits: reqwest's connect timeout for a new connection (TCP and
+    /// TLS); then `timeout` for the answer, counted from the moment there is
+    /// a connection ([`ConnPhase`]); then `timeout` for each read of the body.
     async fn exchange(
         &self,
         method: &Method,
         url: &str,
         body: Option<&Value>,
     ) -> Result<Exchanged, Failed> {
-        let mut resp = self
-            .build(method, url, body)
-            .send()
-            .await
-            .map_err(|e| Failed::Net(e, false))?;
+        *lock(&self.phase) = ConnPhase::default();
+        let start = Instant::now();
+        let send = self.build(method, url, body).send();
+        tokio::pin!(send);
+        let mut resp = loop {
+            let seen = *lock(&self.phase);
+            let deadline = match seen {
+                ConnPhase {
+                    made: Some(made), ..
+                } => made + self.timeout,
+                // Connecting: reqwest's connect timeout ends it; this is only a backstop.
+                ConnPhase {
+                    started: Some(s), ..
+                } => s + self.connect_timeout + self.timeout,
+                _ => start + self.timeout,
+            };
+            tokio::select! {
+                r = &mut send => break r.map_err(|e| Failed::Net(e, false))?,
+                _ = tokio::time::sleep_until(deadline.into()) => {
+                    if *lock(&self.phase) == seen {
+                        return Err(Failed::NoAnswer);
+                    }
+                }
+            }
+        };
         let status = resp.status().as_u16();
         let retry_after = resp
             .headers()
@@ -319,7 +415,12 @@ private_keys/<certname>.pem) with --key",
             resp.content_length()
                 .map_or(8192, |n| n.min(cap as u64) as usize),
         );
-        while let Some(chunk) = resp.chunk().await.map_err(|e| Failed::Net(e, true))? {
+        loop {
+            let chunk = match tokio::time::timeout(self.timeout, resp.chunk()).await {
+                Err(_) => return Err(Failed::BodyStalled),
+                Ok(r) => r.map_err(|e| Failed::Net(e, true))?,
+            };
+            let Some(chunk) = chunk else { break };
             if buf.len() + chunk.len() > cap {
                 if ok {
                     return Err(Failed::TooLarge {
@@ -374,6 +475,19 @@ private_keys/<certname>.pem) with --key",
                         hint: Some("is the URL a PE API? PE's answers are far smaller".to_string()),
                         attempts: attempt,
                     })))
+                }
+                Err(f @ (Failed::NoAnswer | Failed::BodyStalled)) => {
+                    return Err(PeError::Timeout {
+                        method: method.to_string(),
+                        url: url.to_string(),
+                        secs: self.timeout.as_secs_f64(),
+                        phase: if matches!(f, Failed::NoAnswer) {
+                            TimeoutPhase::Answer
+                        } else {
+                            TimeoutPhase::Body
+                        },
+                        attempts: attempt,
+                    })
                 }
                 Err(Failed::Net(e, in_body)) => {
                     let err = self.transport(&method, url, &e, in_body, attempt);
