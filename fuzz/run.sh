@@ -15,7 +15,7 @@ cd "$(dirname "$0")"
 SECS=${1:-600}
 shift || true
 TARGETS=("$@")
-[[ ${#TARGETS[@]} -eq 0 ]] && TARGETS=(roundtrip edit resolve)
+[[ ${#TARGETS[@]} -eq 0 ]] && TARGETS=(roundtrip edit resolve classifier)
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/tmp/fuzz-target}
 export PE_FUZZ_SKIP_KNOWN=${PE_FUZZ_SKIP_KNOWN:-1}
 export RUSTC_BOOTSTRAP=1
