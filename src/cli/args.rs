@@ -146,7 +146,7 @@ pub struct EnforceArgs {
     /// Change the classifier only: start no Puppet run, print the command to run later
     #[arg(long)]
     pub no_run: bool,
-    /// How long to wait for the Puppet runs before stopping the job (e.g. 30m, 90s, 45)
+    /// How long to wait for the Puppet runs before stopping the job (e.g. 30m, 90s, 45; at most 7 days)
     #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_duration)]
     pub wait_timeout: std::time::Duration,
     /// The PE version (YEAR.RELEASE.PATCH) instead of detecting it

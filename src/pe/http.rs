@@ -21,8 +21,8 @@
 //!   while this side writes: EPIPE, see `files::signals`) is an ordinary
 //!   transport error.
 //!
-//! The client is reqwest's asynchronous one on a single-threaded runtime
-//! owned by [`PeHttp`]: its blocking wrapper has no per-read timeout.
+//! The client is reqwest's asynchronous one on a small runtime owned by
+//! [`PeHttp`]: its blocking wrapper has no per-read timeout.
 
 use super::error::{AuthUsed, PeError, TimeoutPhase};
 use crate::files::{human_size, read_regular};
@@ -289,7 +289,12 @@ private_keys/<certname>.pem) with --key",
         let client = b
             .build()
             .map_err(|e| PeError::Config(format!("cannot set up HTTPS: {e}")))?;
-        let rt = tokio::runtime::Builder::new_current_thread()
+        // One worker thread: the connections' own tasks (which notice a
+        // server closing an idle connection) keep running between requests,
+        // as they did under reqwest's blocking client.
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("pe-http")
             .enable_all()
             .build()
             .map_err(|e| PeError::Config(format!("cannot set up HTTPS: {e}")))?;
