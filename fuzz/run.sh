@@ -26,8 +26,10 @@ EXTRA=()
 for t in "${TARGETS[@]}"; do
     mkdir -p "corpus-run/$t"
     echo "== $t for ${SECS}s (log: fuzz/logs/$t.log)"
+    DICT=hocon.dict
+    [[ $t == classifier ]] && DICT=classifier.dict
     cargo fuzz run --sanitizer none "$t" "corpus-run/$t" "corpus/$t" -- \
-        -dict=hocon.dict -max_total_time="$SECS" \
+        -dict="$DICT" -max_total_time="$SECS" \
         -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 "${EXTRA[@]}" >"logs/$t.log" 2>&1 || echo "   $t FAILED (see the log)"
     grep -a -E "^#[0-9]+" "logs/$t.log" | grep -a -v -E "NEW|REDUCE" | tail -1
     ls "artifacts/$t" 2>/dev/null | sed 's/^/   artifact: /' || true

@@ -41,8 +41,7 @@ pub struct Cli {
         value_name = "SIZE",
         env = crate::files::MAX_FILE_SIZE_ENV,
         default_value = "64MiB",
-        value_parser = crate::files::parse_size,
-        help_heading = "Global options"
+        value_parser = crate::files::parse_size
     )]
     pub max_file_size: u64,
 }
