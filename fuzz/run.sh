@@ -15,7 +15,7 @@ cd "$(dirname "$0")"
 SECS=${1:-600}
 shift || true
 TARGETS=("$@")
-[[ ${#TARGETS[@]} -eq 0 ]] && TARGETS=(roundtrip edit resolve)
+[[ ${#TARGETS[@]} -eq 0 ]] && TARGETS=(roundtrip edit resolve classifier)
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/tmp/fuzz-target}
 export PE_FUZZ_SKIP_KNOWN=${PE_FUZZ_SKIP_KNOWN:-1}
 export RUSTC_BOOTSTRAP=1
@@ -26,8 +26,10 @@ EXTRA=()
 for t in "${TARGETS[@]}"; do
     mkdir -p "corpus-run/$t"
     echo "== $t for ${SECS}s (log: fuzz/logs/$t.log)"
+    DICT=hocon.dict
+    [[ $t == classifier ]] && DICT=classifier.dict
     cargo fuzz run --sanitizer none "$t" "corpus-run/$t" "corpus/$t" -- \
-        -dict=hocon.dict -max_total_time="$SECS" \
+        -dict="$DICT" -max_total_time="$SECS" \
         -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 "${EXTRA[@]}" >"logs/$t.log" 2>&1 || echo "   $t FAILED (see the log)"
     grep -a -E "^#[0-9]+" "logs/$t.log" | grep -a -v -E "NEW|REDUCE" | tail -1
     ls "artifacts/$t" 2>/dev/null | sed 's/^/   artifact: /' || true

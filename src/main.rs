@@ -7,17 +7,10 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
-    restore_sigpipe();
+    // A closed stdout ends the command quietly, as a filter; a closed socket
+    // is an I/O error like any other (see `files::signals`).
+    pe_analytics::files::signals::install_sigpipe_policy();
+    // SIGINT/SIGTERM/SIGHUP during a write remove the temporary file.
+    pe_analytics::files::signals::install_cleanup_handlers();
     std::process::exit(pe_analytics::cli::run(std::env::args_os()));
-}
-
-/// Rust ignores SIGPIPE, so writing to a closed pipe (`pe-analytics conf set
-/// --stdout ... | head`) made `print!` panic. Like other Unix filters, end
-/// quietly instead, killed by the signal, as the shell expects.
-fn restore_sigpipe() {
-    // SAFETY: called first thing in main, before any other thread exists;
-    // SIG_DFL is a valid disposition for SIGPIPE.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
 }

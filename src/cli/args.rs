@@ -33,6 +33,17 @@ writes are atomic and keep the file's mode and owner.",
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// The largest pe.conf (or other HOCON file) read, e.g. 64MiB, 512K, 1G; a larger file is refused
+    /// before it is read
+    #[arg(
+        long,
+        global = true,
+        value_name = "SIZE",
+        env = crate::files::MAX_FILE_SIZE_ENV,
+        default_value = "64MiB",
+        value_parser = crate::files::parse_size
+    )]
+    pub max_file_size: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -134,7 +145,7 @@ pub struct EnforceArgs {
     /// Change the classifier only: start no Puppet run, print the command to run later
     #[arg(long)]
     pub no_run: bool,
-    /// How long to wait for the Puppet runs before stopping the job (e.g. 30m, 90s, 45)
+    /// How long to wait for the Puppet runs before stopping the job (e.g. 30m, 90s, 45; at most 7 days)
     #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_duration)]
     pub wait_timeout: std::time::Duration,
     /// The PE version (YEAR.RELEASE.PATCH) instead of detecting it
@@ -157,16 +168,103 @@ pub struct EnforceArgs {
     pub lock_file: Option<PathBuf>,
 }
 
-/// `30m`, `90s`, `1h 30m` (humantime), or a bare number of seconds.
-pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+/// The longest `--wait-timeout`: a week (Puppet runs take minutes; a larger
+/// value is a typo, and beyond about 5·10^11 years one overflows the clock).
+pub const MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+
+/// The longest `--timeout`: a day per connection, answer or read.
+pub const MAX_TIMEOUT_SECS: f64 = 24.0 * 3600.0;
+
+/// The shortest: one millisecond (anything less rounds to no time at all).
+const MIN_SECS: f64 = 0.001;
+
+/// A duration between [`MIN_SECS`] and `max`: `30m`, `90s`, `1h 30m`
+/// (humantime), or a bare number of seconds (`45`, `2.5`).
+pub fn parse_bounded_duration(
+    s: &str,
+    max: std::time::Duration,
+) -> Result<std::time::Duration, String> {
     let t = s.trim();
-    if let Ok(secs) = t.parse::<f64>() {
-        if secs > 0.0 && secs.is_finite() {
-            return Ok(std::time::Duration::from_secs_f64(secs));
+    let too_long = || {
+        format!(
+            "must be at most {} ({} seconds)",
+            humantime::format_duration(max),
+            max.as_secs()
+        )
+    };
+    let d = if let Ok(secs) = t.parse::<f64>() {
+        if !secs.is_finite() || secs < MIN_SECS {
+            return Err(format!(
+                "must be a positive number of seconds (at least {MIN_SECS}) or a duration such as 90s, 30m, 1h"
+            ));
         }
-        return Err("must be positive".into());
+        if secs > max.as_secs_f64() {
+            return Err(too_long());
+        }
+        std::time::Duration::from_secs_f64(secs)
+    } else {
+        humantime::parse_duration(t).map_err(|e| {
+            format!("{e}: give seconds (e.g. 45) or a duration such as 90s, 30m, 1h")
+        })?
+    };
+    if d.as_secs_f64() < MIN_SECS {
+        return Err(format!("must be at least {MIN_SECS} s"));
     }
-    humantime::parse_duration(t).map_err(|e| e.to_string())
+    if d > max {
+        return Err(too_long());
+    }
+    Ok(d)
+}
+
+/// `--wait-timeout`: `30m`, `90s`, `1h 30m` (humantime), or a bare number of
+/// seconds; at most [`MAX_WAIT`].
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    parse_bounded_duration(s, MAX_WAIT)
+}
+
+/// `--timeout`: seconds (or a duration such as `90s`), at most a day.
+pub fn parse_timeout_secs(s: &str) -> Result<f64, String> {
+    parse_bounded_duration(s, std::time::Duration::from_secs_f64(MAX_TIMEOUT_SECS))
+        .map(|d| d.as_secs_f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn durations_are_bounded() {
+        assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("45").unwrap(), Duration::from_secs(45));
+        assert_eq!(parse_duration("1h 30m").unwrap(), Duration::from_secs(5400));
+        assert_eq!(parse_duration("7days").unwrap(), MAX_WAIT);
+        for bad in [
+            "1e20",
+            "1e400",
+            "inf",
+            "NaN",
+            "-5",
+            "0",
+            "0s",
+            "8days",
+            "1000000000000y",
+            "99999999999999999999999s",
+            "1e-9",
+            "soon",
+        ] {
+            let e = parse_duration(bad).unwrap_err();
+            assert!(!e.is_empty(), "{bad}");
+        }
+        assert!(parse_duration("1e20")
+            .unwrap_err()
+            .contains("at most 7days"));
+        assert_eq!(parse_timeout_secs("2.5").unwrap(), 2.5);
+        assert_eq!(parse_timeout_secs("90s").unwrap(), 90.0);
+        assert!(parse_timeout_secs("1e20").is_err());
+        assert!(parse_timeout_secs("86401").is_err());
+        assert!(parse_timeout_secs("0").is_err());
+    }
 }
 
 #[derive(Debug, Args)]

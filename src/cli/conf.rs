@@ -9,7 +9,9 @@ use crate::hocon::{Document, EditRules, HoconError, Syntax};
 use crate::output::report::ConfReport;
 use crate::output::{diff, Exit};
 use crate::peconf::plan::{self, Edit, PlanError};
-use crate::peconf::secrets::{is_secret_key, looks_like_pem, REDACTED};
+use crate::peconf::secrets::{
+    is_secret_key, mask_resolved, mask_value_text, secret_substitution_paths, REDACTED,
+};
 use crate::peconf::{key_to_path, syntax_for, ANALYTICS_KEY};
 use crate::procedure::plan::located;
 use serde_json::Value;
@@ -132,10 +134,6 @@ write it anyway"
     }
 }
 
-fn secret(key_path: &[String], text: &str) -> bool {
-    key_path.iter().any(|k| is_secret_key(k)) || looks_like_pem(text)
-}
-
 fn get(
     file: &FileArg,
     key: &str,
@@ -160,13 +158,22 @@ fn get(
         });
     };
     report.set = Some(true);
-    let text = serde_json::to_string(v).expect("values serialize");
-    if secret(&expr.elements, &text) && !show_secrets {
-        report.value = Some(Value::String(REDACTED.into()));
-        eprintln!("note: {key} holds a secret; pass --show-secrets to print it");
-        return Ok((Exit::Ok, format!("{REDACTED}\n")));
+    if show_secrets {
+        report.value = Some(v.clone());
+        let text = serde_json::to_string(v).expect("values serialize");
+        return Ok((Exit::Ok, format!("{text}\n")));
     }
-    report.value = Some(v.clone());
+    // Secrets are masked wherever they sit: the key itself, keys inside an
+    // object or an array of objects, a `${console_admin_password}` substitution.
+    let shown = mask_resolved(&expr.elements, v, &secret_substitution_paths(&doc));
+    if shown != *v {
+        eprintln!("note: {key} holds a secret; pass --show-secrets to print it");
+    }
+    report.value = Some(shown.clone());
+    let text = match &shown {
+        Value::String(s) if s == REDACTED => REDACTED.to_string(),
+        other => serde_json::to_string(other).expect("values serialize"),
+    };
     Ok((Exit::Ok, format!("{text}\n")))
 }
 
@@ -179,7 +186,12 @@ fn edit_file(
     report: &mut ConfReport,
 ) -> Result<(Exit, String), Failure> {
     let path = &file.file;
-    let text = TextFile::read(path).map_err(Failure::error)?;
+    let text = if write.stdout || write.dry_run {
+        TextFile::read(path)
+    } else {
+        TextFile::read_for_edit(path)
+    }
+    .map_err(Failure::error)?;
     let planned = plan::apply(&text.text, syntax_for(path), std::slice::from_ref(&edit)).map_err(
         |e| match e {
             PlanError::Hocon(h) if h.is_syntax() => Failure::error(located(path, &h)),
@@ -196,10 +208,11 @@ fn edit_file(
         guard_analytics_value(key, value, force)?;
     }
     let changed = planned.changed();
+    // The value as given is echoed (message, JSON `changes`) with its secrets masked.
     let shown_edit = match &edit {
-        Edit::Set { path, value } if is_secret_key(key) || looks_like_pem(value) => Edit::Set {
+        Edit::Set { path, value } => Edit::Set {
             path: path.clone(),
-            value: REDACTED.into(),
+            value: mask_value_text(&[key.to_string()], value),
         },
         other => other.clone(),
     };
@@ -249,9 +262,16 @@ fn edit_file(
         message.push_str(&format!("backup: {}\n", backup.display()));
         report.backup = Some(backup.display().to_string());
     }
-    text.write(&planned.after.render())
+    let written = text
+        .write(&planned.after.render())
         .map_err(Failure::error)?;
     report.written = true;
+    for p in &written.removed_leftovers {
+        message.push_str(&format!(
+            "removed {}, left by an earlier run that was killed while writing\n",
+            p.display()
+        ));
+    }
     message.push_str(&format!("{shown}: {what}\n"));
     Ok((Exit::Ok, message))
 }

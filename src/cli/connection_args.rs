@@ -116,12 +116,16 @@ PE_RBAC_TOKEN, else the `token-file` of puppet-access.conf, else ~/.puppetlabs/t
 A token and a certificate may both be given; PE then goes by the token"
     )]
     pub token_file: Option<PathBuf>,
-    /// Seconds to wait for each answer from PE (connecting: at most 10)
+    /// Seconds allowed to connect (TCP and TLS), to wait for each answer, and for each read of it
     #[arg(
         long,
         value_name = "SECS",
         env = ENV_TIMEOUT,
-        default_value_t = crate::pe::config::DEFAULT_TIMEOUT_SECS
+        default_value_t = crate::pe::config::DEFAULT_TIMEOUT_SECS,
+        value_parser = super::args::parse_timeout_secs,
+        long_help = "Seconds (or a duration such as 90s) allowed to connect to PE (TCP and TLS \
+handshake), then to wait for each answer, and then for each read of the answer's body; a message \
+says which of them ran out. At most a day"
     )]
     pub timeout: f64,
     /// This host's certname [default: `puppet config print certname`, else the FQDN]

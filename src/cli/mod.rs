@@ -125,6 +125,8 @@ where
             };
         }
     };
+    crate::files::set_max_file_size(cli.max_file_size);
+    crate::pe::error::set_warning_sink(|m| eprintln!("warning: {m}"));
     let result = match cli.command {
         args::Command::OptOut(a) => Ok(change::opt_out(&a)),
         args::Command::OptIn(a) => Ok(change::opt_in(&a)),
@@ -141,7 +143,9 @@ where
     match result {
         Ok(exit) => exit.code(),
         Err(failure) => {
-            eprintln!("error: {}", failure.message);
+            // URLs in any message lose their credentials (user:pass@, ?token=).
+            let message = crate::peconf::secrets::mask_urls_in(&failure.message);
+            eprintln!("error: {message}");
             failure.exit.code()
         }
     }

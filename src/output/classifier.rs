@@ -9,6 +9,7 @@ use serde_json::Value;
 pub struct ClassifierLayerReport {
     pub layer: &'static str,
     /// The classifier API base URL and how it was found.
+    #[serde(serialize_with = "crate::peconf::secrets::serialize_masked_url")]
     pub url: String,
     pub url_source: String,
     /// Credentials sent: `token`, `certificate`.

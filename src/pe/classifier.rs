@@ -14,6 +14,7 @@
 use super::error::PeError;
 use super::http::PeHttp;
 use crate::peconf::lint::State;
+use crate::peconf::secrets::{is_secret_key, mask_json, REDACTED};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
@@ -111,6 +112,104 @@ guess which one PE uses: remove or rename the extra one(s), then re-run",
     }
 }
 
+/// Checks the parts of a node group this tool reads, as PE documents them:
+/// an object; `id` and `name` strings; `environment` a string and
+/// `serial_number` a non-negative integer when present; `classes` and
+/// `config_data`, when present, objects whose every value (a class) is an
+/// object of parameters; `rule` an array or null. Anything else (a broken
+/// proxy, another service on the port, a future API) is an error that says
+/// where, never a panic or a wrong write.
+pub fn validate_group(g: &Value) -> Result<(), String> {
+    let Some(obj) = g.as_object() else {
+        return Err(format!("a group is {}, expected an object", shape(g)));
+    };
+    let name = obj.get("name").and_then(Value::as_str);
+    let at = |what: String| match name {
+        Some(n) => format!("group \"{n}\": {what}"),
+        None => format!("a group: {what}"),
+    };
+    for key in ["id", "name"] {
+        match obj.get(key) {
+            Some(Value::String(_)) => {}
+            None => return Err(at(format!("no \"{key}\""))),
+            Some(v) => return Err(at(format!("\"{key}\" is {}, expected a string", shape(v)))),
+        }
+    }
+    match obj.get("environment") {
+        None | Some(Value::String(_)) => {}
+        Some(v) => {
+            return Err(at(format!(
+                "\"environment\" is {}, expected a string",
+                shape(v)
+            )))
+        }
+    }
+    match obj.get("serial_number") {
+        None | Some(Value::Null) => {}
+        Some(v) if v.as_u64().is_some() => {}
+        Some(v) => {
+            return Err(at(format!(
+                "\"serial_number\" is {}, expected a non-negative integer",
+                shape(v)
+            )))
+        }
+    }
+    match obj.get("rule") {
+        None | Some(Value::Null) | Some(Value::Array(_)) => {}
+        Some(v) => return Err(at(format!("\"rule\" is {}, expected an array", shape(v)))),
+    }
+    for section in ["classes", "config_data"] {
+        match obj.get(section) {
+            None => {}
+            Some(Value::Object(classes)) => {
+                for (class, params) in classes {
+                    if !params.is_object() {
+                        return Err(at(format!(
+                            "{section}.{class} is {}, expected an object of class parameters",
+                            shape(params)
+                        )));
+                    }
+                }
+            }
+            Some(v) => {
+                return Err(at(format!(
+                    "\"{section}\" is {}, expected an object of classes",
+                    shape(v)
+                )))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A JSON value's kind, for shape errors.
+fn shape(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        other => kind_of(other),
+    }
+}
+
+/// `GET /v1/groups`'s answer: an array of valid groups ([`validate_group`]).
+pub fn parse_groups(body: Value) -> Result<Vec<Value>, String> {
+    let Value::Array(groups) = body else {
+        return Err(format!(
+            "expected a JSON array of groups, got {}",
+            kind_of(&body)
+        ));
+    };
+    for (i, g) in groups.iter().enumerate() {
+        validate_group(g).map_err(|e| format!("group #{} of {}: {e}", i + 1, groups.len()))?;
+    }
+    Ok(groups)
+}
+
+/// `GET /v1/groups/<id>`'s answer: one valid group.
+pub fn parse_group(body: Value) -> Result<Value, String> {
+    validate_group(&body)?;
+    Ok(body)
+}
+
 /// `send_analytics_data` on a profile class in some group.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Override {
@@ -164,19 +263,28 @@ pub fn delta(section: &str, class: &str, value: Option<Value>, serial: Option<u6
 }
 
 /// The group as the classifier would store it after `delta` (two-level merge
-/// of classes/config_data, null removes), for showing a diff.
+/// of classes/config_data, null removes), for showing a diff. Shapes PE
+/// never sends (see [`validate_group`]) are replaced, not trusted: a section
+/// or class that is not an object is treated as empty.
 pub fn apply_delta(group: &Value, delta: &Value) -> Value {
     let mut g = group.clone();
+    if !g.is_object() {
+        g = json!({});
+    }
     for section in ["classes", "config_data"] {
         let Some(d) = delta.get(section).and_then(Value::as_object) else {
             continue;
         };
-        let sec = g
-            .as_object_mut()
-            .expect("group is an object")
-            .entry(section)
-            .or_insert_with(|| json!({}));
-        let sec = sec.as_object_mut().expect("section is an object");
+        let Some(obj) = g.as_object_mut() else {
+            continue;
+        };
+        let sec = obj.entry(section).or_insert_with(|| json!({}));
+        if !sec.is_object() {
+            *sec = json!({});
+        }
+        let Some(sec) = sec.as_object_mut() else {
+            continue;
+        };
         for (class, params) in d {
             match params.as_object() {
                 None => {
@@ -184,7 +292,12 @@ pub fn apply_delta(group: &Value, delta: &Value) -> Value {
                 }
                 Some(ps) => {
                     let c = sec.entry(class.clone()).or_insert_with(|| json!({}));
-                    let c = c.as_object_mut().expect("class is an object");
+                    if !c.is_object() {
+                        *c = json!({});
+                    }
+                    let Some(c) = c.as_object_mut() else {
+                        continue;
+                    };
                     for (p, v) in ps {
                         if v.is_null() {
                             c.remove(p);
@@ -197,13 +310,6 @@ pub fn apply_delta(group: &Value, delta: &Value) -> Value {
         }
     }
     g
-}
-
-fn is_secret_key(k: &str) -> bool {
-    let k = k.to_ascii_lowercase();
-    ["password", "secret", "token", "private_key"]
-        .iter()
-        .any(|s| k.contains(s))
 }
 
 /// `(path, (raw JSON, text shown))` of every leaf, two levels into objects.
@@ -220,11 +326,12 @@ fn flatten(prefix: &str, v: &Value, out: &mut Vec<(String, (String, String))>) {
             }
         }
         _ => {
-            let last = prefix.rsplit('.').next().unwrap_or(prefix);
-            let text = if is_secret_key(last) {
-                "<redacted>".to_string()
+            // The one secret predicate of pe.conf: a parameter named like a
+            // secret, or secrets inside a hash parameter, are masked.
+            let text = if prefix.split('.').any(is_secret_key) {
+                REDACTED.to_string()
             } else {
-                v.to_string()
+                mask_json(v).to_string()
             };
             out.push((prefix.to_string(), (v.to_string(), text)));
         }
@@ -309,28 +416,18 @@ impl<'a> Nc<'a> {
         format!("{}/v1/groups/{id}", self.base)
     }
 
+    /// Every group, each checked ([`parse_groups`]).
     pub fn groups(&self) -> Result<Vec<Value>, PeError> {
         let url = self.groups_url();
-        match self.http.get(&url)?.body {
-            Value::Array(a) => Ok(a),
-            other => Err(PeError::Config(format!(
-                "GET {url}: expected a JSON array of groups, got {}",
-                kind_of(&other)
-            ))),
-        }
+        parse_groups(self.http.get(&url)?.body)
+            .map_err(|e| PeError::Config(format!("GET {url}: unexpected answer: {e}")))
     }
 
+    /// One group, checked ([`parse_group`]).
     pub fn group(&self, id: &str) -> Result<Value, PeError> {
         let url = self.group_url(id);
-        let body = self.http.get(&url)?.body;
-        if body.is_object() {
-            Ok(body)
-        } else {
-            Err(PeError::Config(format!(
-                "GET {url}: expected a group object, got {}",
-                kind_of(&body)
-            )))
-        }
+        parse_group(self.http.get(&url)?.body)
+            .map_err(|e| PeError::Config(format!("GET {url}: unexpected answer: {e}")))
     }
 
     /// `POST /v1/groups/<id>` with a delta: never retried blindly (see
@@ -360,7 +457,7 @@ impl<'a> Nc<'a> {
         }
         PlannedRequest {
             method: "POST".into(),
-            url: self.group_url(id),
+            url: crate::peconf::secrets::mask_url(&self.group_url(id)),
             headers,
             body: delta.clone(),
         }
@@ -607,6 +704,16 @@ mod tests {
         b2["classes"]["puppet_enterprise"]["database_password"] = json!("y");
         let d = key_diff(&before, &b2);
         assert!(d.contains("<redacted>") && !d.contains("\"y\""), "{d}");
+        // Names the old predicate missed, and secrets inside a hash parameter.
+        let mut b3 = before.clone();
+        b3["classes"]["puppet_enterprise"]["ssl_key_passphrase"] = json!("p1");
+        b3["classes"]["puppet_enterprise"]["ldap_pw"] = json!("p2");
+        b3["classes"]["puppet_enterprise"]["settings"] = json!({"api_key": "p3", "n": 1});
+        let d = key_diff(&before, &b3);
+        for leaked in ["p1", "p2", "p3"] {
+            assert!(!d.contains(leaked), "{d}");
+        }
+        assert!(d.contains("\"n\":1"), "{d}");
         assert_eq!(key_diff(&before, &before), "");
     }
 
@@ -621,6 +728,56 @@ mod tests {
         assert!(find_pe_infrastructure(&two)
             .unwrap_err()
             .contains("2 node groups"));
+    }
+
+    #[test]
+    fn malformed_groups_are_errors_that_say_where() {
+        let with = |k: &str, v: Value| {
+            let mut g = infra(None);
+            g[k] = v;
+            g
+        };
+        let cases = [
+            (
+                json!([infra(None), json!(3)]),
+                "group #2 of 2: a group is a number",
+            ),
+            (
+                json!([with("classes", json!([]))]),
+                "\"classes\" is an array",
+            ),
+            (
+                json!([with("classes", json!({"puppet_enterprise": null}))]),
+                "classes.puppet_enterprise is null",
+            ),
+            (
+                json!([with("config_data", json!({"x": "y"}))]),
+                "config_data.x is a string",
+            ),
+            (json!([with("serial_number", json!(-1))]), "serial_number"),
+            (json!([with("id", json!(7))]), "\"id\" is a number"),
+            (json!([with("rule", json!("x"))]), "\"rule\" is a string"),
+            (
+                json!({"groups": []}),
+                "expected a JSON array of groups, got an object",
+            ),
+        ];
+        for (body, want) in cases {
+            let e = parse_groups(body.clone()).unwrap_err();
+            assert!(e.contains(want), "{body}: {e}");
+        }
+        assert!(parse_groups(json!([infra(None)])).is_ok());
+        assert!(parse_group(json!([])).is_err());
+        // apply_delta does not trust shapes either.
+        let d = delta("classes", CLASS, Some(json!(false)), None);
+        for g in [
+            json!({"classes": []}),
+            json!({"classes": {CLASS: null}}),
+            json!(null),
+        ] {
+            let after = apply_delta(&g, &d);
+            assert_eq!(param(&after, "classes", CLASS), Some(&json!(false)));
+        }
     }
 
     #[test]

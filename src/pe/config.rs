@@ -154,7 +154,7 @@ impl Connection {
             identity: self.identity.as_ref().map(|i| i.value.clone()),
             token: self.token.as_ref().map(|t| t.value.clone()),
             timeout: self.timeout,
-            connect_timeout: self.timeout.min(Duration::from_secs(10)),
+            connect_timeout: self.timeout,
             retry: RetryPolicy::default(),
         }
     }
@@ -444,12 +444,13 @@ RBAC token (--token-file, {TOKEN_ENV}, or ~/.puppetlabs/token from `puppet-acces
 }
 
 fn read_token(path: &Path, source: String) -> Result<Sourced<Secret>, PeError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let bytes = crate::files::read_regular(path, 64 * 1024).map_err(|e| {
         PeError::Config(format!(
-            "cannot read the RBAC token file {} ({e}); run `puppet-access login` or give --token-file",
-            path.display()
+            "cannot read the RBAC token file ({e}); run `puppet-access login` or give --token-file"
         ))
     })?;
+    let text = String::from_utf8_lossy(&bytes);
+    warn_if_readable_by_others(path);
     let t = text.trim();
     if t.is_empty() {
         return Err(PeError::Config(format!(
@@ -458,6 +459,22 @@ fn read_token(path: &Path, source: String) -> Result<Sourced<Secret>, PeError> {
         )));
     }
     Ok(sourced(Secret::new(t), source))
+}
+
+/// A token file that group or others may read hands the token to them:
+/// `puppet-access login` writes it 0600. Said once per process.
+fn warn_if_readable_by_others(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(meta) = std::fs::metadata(path) {
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            super::error::warn_once(format!(
+                "the RBAC token file {} has mode {mode:04o}: its group or other users may read the token (and act as you in PE). Make it private: chmod 600 {}",
+                path.display(),
+                path.display()
+            ));
+        }
+    }
 }
 
 fn resolve_token(req: &Requested, host: &Host) -> Result<Option<Sourced<Secret>>, PeError> {

@@ -6,23 +6,47 @@
 //!   KEY` as Puppet writes it, PKCS#8 or SEC1) and/or an RBAC token sent in
 //!   `X-Authentication`. The token is a [`Secret`]: it is never printed,
 //!   logged or put in an error; the header is marked sensitive.
-//! * Time: a connect timeout and a whole-request timeout (`--timeout`).
+//! * Time: `--timeout` bounds the TCP connection and TLS handshake, the wait
+//!   for the answer, and each read of its body (a stalled body fails; one
+//!   that keeps coming is bounded by size); an error says which of them fired.
+//! * Size: an answer is read as a stream and refused past
+//!   [`MAX_BODY_BYTES`] (an error answer is cut at 64 KiB), so a broken or
+//!   hostile server cannot make the process take all memory.
 //! * Retries: only for requests that are safe to repeat (GET, and POSTs the
 //!   caller declares idempotent), on connection errors and 429/502/503/504,
 //!   bounded, with exponential backoff and jitter, honouring `Retry-After`.
 //!   A timeout is not retried (a server that did not answer in time is not
 //!   expected to answer the next time; raise `--timeout` instead), and a TLS
-//!   verification failure never is.
+//!   verification failure never is. A connection the server closes (even
+//!   while this side writes: EPIPE, see `files::signals`) is an ordinary
+//!   transport error.
+//!
+//! The client is reqwest's asynchronous one on a small runtime owned by
+//! [`PeHttp`]: its blocking wrapper has no per-read timeout.
 
-use super::error::{AuthUsed, PeError};
-use reqwest::blocking::{Client, RequestBuilder};
+use super::error::{AuthUsed, PeError, TimeoutPhase};
+use crate::files::{human_size, read_regular};
 use reqwest::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER};
-use reqwest::{Certificate, Identity, Method};
+use reqwest::{Certificate, Client, Identity, Method, RequestBuilder};
 use serde_json::Value;
 use std::cell::Cell;
 use std::fmt;
+use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+/// The largest answer read from PE (PE Infrastructure's `GET /v1/groups` is
+/// a few hundred KiB even with thousands of groups).
+pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+
+/// An error answer is only read for PE's `kind` and `msg`.
+const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
+
+/// The largest CA bundle, certificate or key file read.
+const MAX_PEM_BYTES: u64 = 1024 * 1024;
 
 /// A secret string (an RBAC token): `Debug` and `Display` print `<redacted>`.
 #[derive(Clone)]
@@ -96,7 +120,9 @@ pub struct ClientConfig {
     /// Client certificate and its private key.
     pub identity: Option<(PathBuf, PathBuf)>,
     pub token: Option<Secret>,
+    /// Each wait for an answer and each read of it.
     pub timeout: Duration,
+    /// The TCP connection and TLS handshake together.
     pub connect_timeout: Duration,
     pub retry: RetryPolicy,
 }
@@ -109,25 +135,104 @@ pub struct Answer {
     pub body: Value,
 }
 
+/// When the current request's new connection (TCP + TLS) was started and
+/// made; both `None` when it reuses one. Lets the wait for the answer be
+/// timed from the moment there is a connection, and a timeout be told apart.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct ConnPhase {
+    started: Option<Instant>,
+    made: Option<Instant>,
+}
+
+/// A connector layer recording [`ConnPhase`].
+#[derive(Clone)]
+struct MarkConnect(Arc<Mutex<ConnPhase>>);
+
+impl<S> tower_layer::Layer<S> for MarkConnect {
+    type Service = Marked<S>;
+    fn layer(&self, inner: S) -> Marked<S> {
+        Marked {
+            inner,
+            phase: self.0.clone(),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Marked<S> {
+    inner: S,
+    phase: Arc<Mutex<ConnPhase>>,
+}
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+impl<S, R> tower_service::Service<R> for Marked<S>
+where
+    S: tower_service::Service<R>,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = BoxFuture<Result<S::Response, S::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: R) -> Self::Future {
+        lock(&self.phase).started = Some(Instant::now());
+        let fut = self.inner.call(req);
+        let phase = self.phase.clone();
+        Box::pin(async move {
+            let r = fut.await;
+            if r.is_ok() {
+                lock(&phase).made = Some(Instant::now());
+            }
+            r
+        })
+    }
+}
+
+fn lock(m: &Mutex<ConnPhase>) -> std::sync::MutexGuard<'_, ConnPhase> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// The client. Counts the HTTP requests it sends (every attempt).
 pub struct PeHttp {
     client: Client,
+    rt: tokio::runtime::Runtime,
+    phase: Arc<Mutex<ConnPhase>>,
     token: Option<Secret>,
     auth: AuthUsed,
     retry: RetryPolicy,
     timeout: Duration,
+    connect_timeout: Duration,
     sent: Cell<u32>,
     retried: Cell<u32>,
 }
 
 fn read(path: &Path, what: &str, flag: &str) -> Result<Vec<u8>, PeError> {
-    std::fs::read(path).map_err(|e| {
+    read_regular(path, MAX_PEM_BYTES).map_err(|e| {
         PeError::Config(format!(
-            "cannot read the {what} {} ({e}); give another with {flag}",
-            path.display()
+            "cannot read the {what} ({e}); give another with {flag}"
         ))
     })
 }
+
+/// How one exchange failed.
+enum Failed {
+    /// reqwest's error, and whether it came while reading the body.
+    Net(reqwest::Error, bool),
+    /// Connected, but no answer within the timeout.
+    NoAnswer,
+    /// The body stopped for the timeout.
+    BodyStalled,
+    /// A 2xx answer larger than [`MAX_BODY_BYTES`].
+    TooLarge { status: u16, seen: u64 },
+}
+
+/// A response: status, `Retry-After`, body (cut at the cap for errors).
+type Exchanged = (u16, Option<Duration>, Vec<u8>);
 
 impl PeHttp {
     pub fn new(cfg: &ClientConfig) -> Result<PeHttp, PeError> {
@@ -143,13 +248,14 @@ impl PeHttp {
                     cfg.cacert.display()
                 ))
             })?;
+        let phase = Arc::new(Mutex::new(ConnPhase::default()));
         let mut b = Client::builder()
             .tls_certs_only(cas)
             .https_only(true)
             .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(cfg.connect_timeout)
-            .timeout(cfg.timeout)
+            .connector_layer(MarkConnect(phase.clone()))
             .user_agent(concat!("pe-analytics/", env!("CARGO_PKG_VERSION")));
         if let Some((cert, key)) = &cfg.identity {
             let mut pem = read(cert, "client certificate", "--cert")?;
@@ -183,8 +289,19 @@ private_keys/<certname>.pem) with --key",
         let client = b
             .build()
             .map_err(|e| PeError::Config(format!("cannot set up HTTPS: {e}")))?;
+        // One worker thread: the connections' own tasks (which notice a
+        // server closing an idle connection) keep running between requests,
+        // as they did under reqwest's blocking client.
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("pe-http")
+            .enable_all()
+            .build()
+            .map_err(|e| PeError::Config(format!("cannot set up HTTPS: {e}")))?;
         Ok(PeHttp {
             client,
+            rt,
+            phase,
             token: cfg.token.clone(),
             auth: AuthUsed {
                 token: cfg.token.is_some(),
@@ -192,6 +309,7 @@ private_keys/<certname>.pem) with --key",
             },
             retry: cfg.retry,
             timeout: cfg.timeout,
+            connect_timeout: cfg.connect_timeout,
             sent: Cell::new(0),
             retried: Cell::new(0),
         })
@@ -245,6 +363,84 @@ private_keys/<certname>.pem) with --key",
         rb
     }
 
+    /// One request and its answer, the body streamed within the size cap.
+    /// Time limits: reqwest's connect timeout for a new connection (TCP and
+    /// TLS); then `timeout` for the answer, counted from the moment there is
+    /// a connection ([`ConnPhase`]); then `timeout` for each read of the body.
+    async fn exchange(
+        &self,
+        method: &Method,
+        url: &str,
+        body: Option<&Value>,
+    ) -> Result<Exchanged, Failed> {
+        *lock(&self.phase) = ConnPhase::default();
+        let start = Instant::now();
+        let send = self.build(method, url, body).send();
+        tokio::pin!(send);
+        let mut resp = loop {
+            let seen = *lock(&self.phase);
+            let deadline = match seen {
+                ConnPhase {
+                    made: Some(made), ..
+                } => made + self.timeout,
+                // Connecting: reqwest's connect timeout ends it; this is only a backstop.
+                ConnPhase {
+                    started: Some(s), ..
+                } => s + self.connect_timeout + self.timeout,
+                _ => start + self.timeout,
+            };
+            tokio::select! {
+                r = &mut send => break r.map_err(|e| Failed::Net(e, false))?,
+                _ = tokio::time::sleep_until(deadline.into()) => {
+                    if *lock(&self.phase) == seen {
+                        return Err(Failed::NoAnswer);
+                    }
+                }
+            }
+        };
+        let status = resp.status().as_u16();
+        let retry_after = resp
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|s| s.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let ok = (200..300).contains(&status);
+        let cap = if ok {
+            MAX_BODY_BYTES
+        } else {
+            MAX_ERROR_BODY_BYTES
+        };
+        if ok {
+            if let Some(n) = resp.content_length().filter(|n| *n > cap as u64) {
+                return Err(Failed::TooLarge { status, seen: n });
+            }
+        }
+        let mut buf: Vec<u8> = Vec::with_capacity(
+            resp.content_length()
+                .map_or(8192, |n| n.min(cap as u64) as usize),
+        );
+        loop {
+            let chunk = match tokio::time::timeout(self.timeout, resp.chunk()).await {
+                Err(_) => return Err(Failed::BodyStalled),
+                Ok(r) => r.map_err(|e| Failed::Net(e, true))?,
+            };
+            let Some(chunk) = chunk else { break };
+            if buf.len() + chunk.len() > cap {
+                if ok {
+                    return Err(Failed::TooLarge {
+                        status,
+                        seen: (buf.len() + chunk.len()) as u64,
+                    });
+                }
+                buf.extend_from_slice(&chunk[..cap - buf.len()]);
+                break; // enough of an error answer to read PE's kind and msg
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        Ok((status, retry_after, buf))
+    }
+
     fn send(
         &self,
         method: Method,
@@ -264,59 +460,42 @@ private_keys/<certname>.pem) with --key",
                 self.retried.set(self.retried.get() + 1);
             }
             self.sent.set(self.sent.get() + 1);
-            match self.build(&method, url, body).send() {
-                Ok(resp) => {
-                    let status = resp.status().as_u16();
-                    let retry_after = resp
-                        .headers()
-                        .get(RETRY_AFTER)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|s| s.trim().parse::<u64>().ok())
-                        .map(Duration::from_secs);
-                    let text = match resp.text() {
-                        Ok(t) => t,
-                        Err(e) if attempt < max && !e.is_timeout() => {
-                            std::thread::sleep(self.retry.backoff(attempt, None));
-                            continue;
-                        }
-                        Err(e) => return Err(self.transport(&method, url, &e, attempt)),
-                    };
-                    if (200..300).contains(&status) {
-                        let body = if text.trim().is_empty() {
-                            Value::Null
-                        } else {
-                            serde_json::from_str(&text).map_err(|e| {
-                                PeError::Http(Box::new(super::error::HttpError {
-                                    method: method.to_string(),
-                                    url: url.to_string(),
-                                    status,
-                                    kind: None,
-                                    msg: Some(format!("the answer is not JSON: {e}")),
-                                    details: Value::Null,
-                                    hint: Some(
-                                        "is the URL a PE API (…/classifier-api)?".to_string(),
-                                    ),
-                                    attempts: attempt,
-                                }))
-                            })?
-                        };
-                        return Ok(Answer { status, body });
-                    }
-                    if matches!(status, 429 | 502 | 503 | 504) && attempt < max {
-                        std::thread::sleep(self.retry.backoff(attempt, retry_after));
-                        continue;
-                    }
-                    return Err(PeError::from_answer(
-                        method.as_str(),
-                        url,
+            let (status, retry_after, bytes) = match self
+                .rt
+                .block_on(self.exchange(&method, url, body))
+            {
+                Ok(x) => x,
+                Err(Failed::TooLarge { status, seen }) => {
+                    return Err(PeError::Http(Box::new(super::error::HttpError {
+                        method: method.to_string(),
+                        url: url.to_string(),
                         status,
-                        &text,
-                        self.auth,
-                        attempt,
-                    ));
+                        kind: None,
+                        msg: Some(format!(
+                            "the answer is larger than {} ({} and more); refusing to read it",
+                            human_size(MAX_BODY_BYTES as u64),
+                            human_size(seen)
+                        )),
+                        details: Value::Null,
+                        hint: Some("is the URL a PE API? PE's answers are far smaller".to_string()),
+                        attempts: attempt,
+                    })))
                 }
-                Err(e) => {
-                    let err = self.transport(&method, url, &e, attempt);
+                Err(f @ (Failed::NoAnswer | Failed::BodyStalled)) => {
+                    return Err(PeError::Timeout {
+                        method: method.to_string(),
+                        url: url.to_string(),
+                        secs: self.timeout.as_secs_f64(),
+                        phase: if matches!(f, Failed::NoAnswer) {
+                            TimeoutPhase::Answer
+                        } else {
+                            TimeoutPhase::Body
+                        },
+                        attempts: attempt,
+                    })
+                }
+                Err(Failed::Net(e, in_body)) => {
+                    let err = self.transport(&method, url, &e, in_body, attempt);
                     let permanent = matches!(&err, PeError::Transport { hint: Some(_), .. })
                         || matches!(err, PeError::Timeout { .. });
                     if !permanent && attempt < max {
@@ -325,18 +504,65 @@ private_keys/<certname>.pem) with --key",
                     }
                     return Err(err);
                 }
+            };
+            let text = String::from_utf8_lossy(&bytes);
+            if (200..300).contains(&status) {
+                let body = if text.trim().is_empty() {
+                    Value::Null
+                } else {
+                    serde_json::from_str(&text).map_err(|e| {
+                        PeError::Http(Box::new(super::error::HttpError {
+                            method: method.to_string(),
+                            url: url.to_string(),
+                            status,
+                            kind: None,
+                            msg: Some(format!("the answer is not JSON: {e}")),
+                            details: Value::Null,
+                            hint: Some("is the URL a PE API (…/classifier-api)?".to_string()),
+                            attempts: attempt,
+                        }))
+                    })?
+                };
+                return Ok(Answer { status, body });
             }
+            if matches!(status, 429 | 502 | 503 | 504) && attempt < max {
+                std::thread::sleep(self.retry.backoff(attempt, retry_after));
+                continue;
+            }
+            return Err(PeError::from_answer(
+                method.as_str(),
+                url,
+                status,
+                &text,
+                self.auth,
+                attempt,
+            ));
         }
     }
 
-    /// Turns a reqwest error into a message; TLS verification failures get
-    /// advice (and are not retried).
-    fn transport(&self, method: &Method, url: &str, e: &reqwest::Error, attempts: u32) -> PeError {
+    /// Turns a reqwest error into a message: a timeout says which limit
+    /// fired; TLS verification failures get advice (and are not retried).
+    fn transport(
+        &self,
+        method: &Method,
+        url: &str,
+        e: &reqwest::Error,
+        in_body: bool,
+        attempts: u32,
+    ) -> PeError {
         if e.is_timeout() {
+            let (phase, limit) = if e.is_connect() {
+                (TimeoutPhase::Connect, self.connect_timeout)
+            } else if in_body {
+                (TimeoutPhase::Body, self.timeout)
+            } else {
+                (TimeoutPhase::Answer, self.timeout)
+            };
             return PeError::Timeout {
                 method: method.to_string(),
                 url: url.to_string(),
-                secs: self.timeout.as_secs_f64(),
+                secs: limit.as_secs_f64(),
+                phase,
                 attempts,
             };
         }

@@ -110,7 +110,7 @@ pub fn execute(
         }) = steps.get(i)
         {
             let after = pc.after.clone().unwrap_or_default();
-            let written = (|| -> Result<(), String> {
+            let written = (|| -> Result<crate::files::Written, String> {
                 pc.file.ensure_writable().map_err(|e| e.to_string())?;
                 if opts.backup {
                     let b = pc
@@ -122,8 +122,14 @@ pub fn execute(
                 pc.file.write(&after).map_err(|e| e.to_string())
             })();
             match written {
-                Ok(()) => {
+                Ok(w) => {
                     rep.written = true;
+                    for p in &w.removed_leftovers {
+                        progress.note(&format!(
+                            "removed {}, left by an earlier run that was killed while writing",
+                            p.display()
+                        ));
+                    }
                     out.step(i, StepState::Done, None);
                 }
                 Err(e) => {

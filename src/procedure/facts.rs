@@ -5,7 +5,7 @@
 //! into what to fix.
 
 use super::context::Context;
-use super::Options;
+use super::{Mode, Options};
 use crate::enforce::plan::{detect_version, DetectedVersion};
 use crate::enforce::reload::{systemd_running, ServiceManager};
 use crate::files::TextFile;
@@ -57,6 +57,10 @@ pub struct ClassifierFacts {
 #[derive(Clone, Debug)]
 pub struct ClassifierError {
     pub message: String,
+    /// The classifier's server gave no HTTP answer at all (down, hung,
+    /// unreachable): the status endpoint, served by the same server, is not
+    /// asked for the PE version (a second full `--timeout`).
+    pub no_answer: bool,
     pub url: Option<(String, String)>,
     pub auth: Vec<&'static str>,
     pub requests: u32,
@@ -135,10 +139,17 @@ pub fn infrastructure_nodes(groups: &[Value], infra: &Value) -> Vec<String> {
 
 /// Gathers the facts `opts` needs.
 pub fn gather(ctx: &Context, opts: &Options) -> Facts {
-    let pe_conf = opts
-        .pe_conf
-        .as_ref()
-        .map(|p| TextFile::read(p).map_err(|e| e.to_string()));
+    let pe_conf = opts.pe_conf.as_ref().map(|p| {
+        // A real run is going to write pe.conf: take its edit lock before
+        // reading, so another pe-analytics editing it is waited for and
+        // its result is what this run edits (issue 14).
+        if opts.mode == Mode::Apply {
+            TextFile::read_for_edit(p)
+        } else {
+            TextFile::read(p)
+        }
+        .map_err(|e| e.to_string())
+    });
     let mut facts = Facts {
         pe_conf,
         classifier: None,
@@ -163,7 +174,19 @@ pub fn gather(ctx: &Context, opts: &Options) -> Facts {
     if opts.mode == super::Mode::Check {
         return facts;
     }
-    let v = version(ctx, opts);
+    let unanswered = facts
+        .classifier
+        .as_ref()
+        .is_some_and(|c| c.as_ref().is_err_and(|e| e.no_answer));
+    let v = if unanswered {
+        Err(
+            "not asked: the console services' server, which also serves the status endpoint, \
+did not answer the classifier (see above)"
+                .to_string(),
+        )
+    } else {
+        version(ctx, opts)
+    };
     // This host's certname decides which 2016.5.1 reloads are done here; it
     // is looked up (a `puppet` process, where no --certname is given) only
     // when such reloads can be part of the plan.
@@ -192,6 +215,7 @@ pub fn gather(ctx: &Context, opts: &Options) -> Facts {
 fn read_classifier(ctx: &Context) -> Result<ClassifierFacts, ClassifierError> {
     let fail = |message: String, url: Option<(String, String)>| ClassifierError {
         message,
+        no_answer: false,
         url,
         auth: Vec::new(),
         requests: 0,
@@ -213,9 +237,13 @@ fn read_classifier(ctx: &Context) -> Result<ClassifierFacts, ClassifierError> {
         base: url.0.clone(),
     };
     let (before, retried) = (http.requests_sent(), http.retries());
+    let mut no_answer = false;
     let read = api
         .groups()
-        .map_err(|e| format!("classifier: {e}"))
+        .map_err(|e| {
+            no_answer = e.no_answer();
+            format!("classifier: {e}")
+        })
         .and_then(|groups| {
             let infra = find_pe_infrastructure(&groups)
                 .map_err(|m| format!("classifier: {m}"))?
@@ -236,6 +264,7 @@ fn read_classifier(ctx: &Context) -> Result<ClassifierFacts, ClassifierError> {
         }),
         Err(message) => Err(ClassifierError {
             message,
+            no_answer,
             url: Some(url),
             auth,
             requests,
@@ -256,18 +285,33 @@ pub fn auth_of(http: &PeHttp) -> Vec<&'static str> {
 }
 
 /// `--pe-version`, the version file, else the console services' status.
+/// The status endpoint is served by the classifier's own server: when it
+/// gives no answer at all (down, hung, unreachable), the classifier will not
+/// answer either, so this is an error at once instead of a second full
+/// timeout spent on the classifier (issue 14).
 pub fn version(ctx: &Context, opts: &Options) -> Result<DetectedVersion, String> {
-    detect_version(opts.pe_version.as_deref(), &opts.pe_version_file, || {
+    let mut unreachable = None;
+    let detected = detect_version(opts.pe_version.as_deref(), &opts.pe_version_file, || {
         let url = ctx.status_url()?;
         let http = ctx.http()?;
-        let a = http.get(&url).map_err(|e| e.to_string())?;
+        let a = http.get(&url).map_err(|e| {
+            let m = e.to_string();
+            if e.no_answer() {
+                unreachable = Some(e);
+            }
+            m
+        })?;
         let body = a.body.get("classifier-service").unwrap_or(&a.body);
         let v = body
             .get("service_version")
             .and_then(Value::as_str)
             .ok_or_else(|| format!("{url}: no service_version"))?;
-        Ok((v.to_string(), url))
-    })
+        Ok((v.to_string(), crate::peconf::secrets::mask_url(&url)))
+    });
+    if let Some(e) = unreachable {
+        return Err(format!("PE version (status API): {e}"));
+    }
+    detected
 }
 
 /// The orchestrator, read with the token: every target's connection to the

@@ -188,7 +188,13 @@ impl Plan {
             .findings
             .iter()
             .filter(|f| f.blocks())
-            .map(|f| format!("{}: {}", f.check, f.message))
+            .map(|f| {
+                // Messages that already name their check ("classifier: GET
+                // ...") are not prefixed twice.
+                let prefix = format!("{}: ", f.check);
+                let m = f.message.strip_prefix(&prefix).unwrap_or(&f.message);
+                format!("{prefix}{m}")
+            })
             .collect();
         (!b.is_empty()).then(|| b.join("; "))
     }

@@ -105,6 +105,7 @@ pub struct Section {
 /// The PuppetDB part: where, and how many requests it took.
 #[derive(Clone, Debug, Serialize)]
 pub struct PuppetDbInfo {
+    #[serde(serialize_with = "crate::peconf::secrets::serialize_masked_url")]
     pub url: String,
     pub url_source: String,
     /// HTTP requests sent to PuppetDB (every attempt counts).
@@ -120,6 +121,7 @@ pub struct PuppetDbInfo {
 pub struct ServiceInfo {
     /// `puppetdb`, `classifier`, `rbac`, `orchestrator`, `puppetserver`.
     pub service: &'static str,
+    #[serde(serialize_with = "crate::peconf::secrets::serialize_masked_url")]
     pub url: String,
     pub url_source: String,
     /// HTTP requests sent (every attempt counts).
@@ -342,7 +344,10 @@ pub fn render_text(r: &Report) -> String {
             .unwrap_or_default();
         out.push_str(&format!(
             "  {}: {} ({}; {} requests{err})\n",
-            s.service, s.url, s.url_source, s.requests
+            s.service,
+            crate::peconf::secrets::mask_url(&s.url),
+            s.url_source,
+            s.requests
         ));
     }
     out.push_str(&format!(
