@@ -584,9 +584,13 @@ fn each_version_lists_what_its_page_lists() {
     ));
     let rep = out.json();
     assert_eq!(item(&rep, "mcollective_in_use")["value"], true);
-    // An unknown version gets the latest list, and says so.
+    // An unknown version (no flag, no file, no console services to ask)
+    // gets the latest list, and says so.
     std::fs::remove_file(&f.version).unwrap();
-    let out = sim.run(&report_args(&sim, &f, &["--format", "json"]));
+    let mut args = report_args(&sim, &f, &["--format", "json"]);
+    drop_flag(&mut args, "--classifier-url");
+    drop_flag(&mut args, "--orchestrator-url");
+    let out = sim.run(&args);
     let rep = out.json();
     assert_eq!(rep["list"]["page_from"], "2021.7");
     assert!(rep["list"]["note"].as_str().unwrap().contains("unknown"));
@@ -774,7 +778,6 @@ fn missing_files_are_absent_not_errors() {
     let rep = out.json();
     for id in [
         "license_uuid",
-        "pe_version",
         "product_name",
         "autosign_type",
         "jruby_max_active",
@@ -790,6 +793,20 @@ fn missing_files_are_absent_not_errors() {
     }
     // product_name is no longer claimed from a file never read.
     assert_eq!(item(&rep, "product_name")["value"], Value::Null);
+    // No version file, but the console services say which PE they are (the
+    // same status endpoint opt-out asks), and the list follows that version.
+    let v = item(&rep, "pe_version");
+    assert_eq!(v["status"], "ok", "{v}");
+    assert_eq!(v["value"], sim.s("pe_version").as_str(), "{v}");
+    assert!(
+        v["source"]
+            .as_str()
+            .unwrap()
+            .ends_with("/status/v1/services/classifier-service"),
+        "{v}"
+    );
+    assert_eq!(rep["list"]["pe_version"], sim.s("pe_version").as_str());
+    assert!(!requests_to(&sim, "/status/v1/services/classifier-service").is_empty());
     // The primary is not in PuppetDB: absent, with the hint.
     let mut args = report_args(&sim, &f, &["--format", "json"]);
     set(&mut args, "--primary", "nowhere.example.test");
@@ -1060,6 +1077,9 @@ fn without_a_console_connection_its_items_are_absent() {
     }
     assert_eq!(item(&rep, "nodes_in_deployment")["value"], 10);
     assert!(requests_to(&sim, "/classifier-api").is_empty());
+    // Nor is the console's status asked for the version: the file says it.
+    assert!(requests_to(&sim, "/status/v1/services/classifier-service").is_empty());
+    assert_eq!(item(&rep, "pe_version")["value"], "2021.7.1");
 }
 
 #[test]

@@ -397,7 +397,14 @@ impl Ctx<'_> {
 /// when none is found). `http` is the client for every service (the same
 /// CA and credentials), or why there is none.
 pub fn gather(inp: &Inputs, ends: &Endpoints, http: Result<&PeHttp, String>) -> Gathered {
-    let version = read_pe_version(inp.pe_version.as_deref(), &inp.pe_version_file);
+    let mut nc = Svc::new("classifier", "the classifier", &ends.classifier, &http);
+    let mut version = read_pe_version(inp.pe_version.as_deref(), &inp.pe_version_file);
+    if matches!(version, Ok(None)) && ends.console_not_here.is_none() {
+        // No flag and no version file (the report runs off the primary, or
+        // the file is gone): the console services say which PE they are, as
+        // opt-out's version detection asks them.
+        version = Ok(status_version(&mut nc));
+    }
     let release = match &version {
         Ok(Some((v, _))) => release_of(v).unwrap_or(catalog::PAGES.last().expect("pages").from),
         _ => catalog::PAGES.last().expect("pages").from,
@@ -410,7 +417,6 @@ pub fn gather(inp: &Inputs, ends: &Endpoints, http: Result<&PeHttp, String>) -> 
     };
     files(&mut cx, &version);
     let mut pdb = Svc::new("puppetdb", "PuppetDB", &ends.puppetdb, &http);
-    let mut nc = Svc::new("classifier", "the classifier", &ends.classifier, &http);
     let mut rbac = Svc::new("rbac", "RBAC", &ends.rbac, &http);
     let mut orch = Svc::new(
         "orchestrator",
@@ -457,6 +463,23 @@ pub fn gather(inp: &Inputs, ends: &Endpoints, http: Result<&PeHttp, String>) -> 
         services,
         errors,
     }
+}
+
+/// The console services' `service_version` (e.g. `2019.8.12.0`, shown as
+/// `2019.8.12`) and the status URL it came from; `None` when they do not say
+/// (the classifier's own items then carry the error, if any).
+fn status_version(nc: &mut Svc) -> Option<(String, String)> {
+    let base = nc.base().trim_end_matches('/').to_string();
+    let root = base
+        .strip_suffix("/classifier-api")
+        .unwrap_or(&base)
+        .to_string();
+    let path = "/status/v1/services/classifier-service";
+    let body = nc.get_below(&root, path, &[]).ok()?;
+    let body = body.get("classifier-service").unwrap_or(&body);
+    let v: crate::enforce::version::PeVersion =
+        body.get("service_version")?.as_str()?.parse().ok()?;
+    Some((v.to_string(), format!("{root}{path}")))
 }
 
 fn files(cx: &mut Ctx, version: &Result<Option<(String, String)>, String>) {
