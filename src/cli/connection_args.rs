@@ -92,7 +92,8 @@ the server's host name is always checked. Default: /etc/puppetlabs/puppet/ssl/ce
         env = ENV_CERT,
         long_help = "Client certificate (PEM) whose certname is on PE's allowlist \
 (/etc/puppetlabs/console-services/rbac-certificate-allowlist). Default: this node's agent \
-certificate, /etc/puppetlabs/puppet/ssl/certs/<certname>.pem, used when it and its key exist"
+certificate, <ssldir>/certs/<certname>.pem, used when it and its key exist; certname and ssldir \
+from puppet.conf ([agent], then [main]; default the FQDN and /etc/puppetlabs/puppet/ssl)"
     )]
     pub cert: Option<PathBuf>,
     /// Private key of --cert (PKCS#1 "RSA PRIVATE KEY" as Puppet writes it, PKCS#8 or SEC1)
@@ -102,7 +103,7 @@ certificate, /etc/puppetlabs/puppet/ssl/certs/<certname>.pem, used when it and i
         requires = "cert",
         env = ENV_KEY,
         long_help = "Private key of --cert (PEM, unencrypted: PKCS#1 \"BEGIN RSA PRIVATE KEY\" as Puppet \
-writes it, PKCS#8 or SEC1). Default: /etc/puppetlabs/puppet/ssl/private_keys/<certname>.pem"
+writes it, PKCS#8 or SEC1). Default: <ssldir>/private_keys/<certname>.pem"
     )]
     pub key: Option<PathBuf>,
     /// File holding an RBAC token, sent as X-Authentication [default: ~/.puppetlabs/token]
@@ -128,14 +129,15 @@ handshake), then to wait for each answer, and then for each read of the answer's
 says which of them ran out. At most a day"
     )]
     pub timeout: f64,
-    /// This host's certname [default: `puppet config print certname`, else the FQDN]
+    /// This host's certname [default: certname in puppet.conf, else the FQDN]
     #[arg(
         long,
         value_name = "CERTNAME",
         env = ENV_CERTNAME,
         long_help = "This host's certname: names its agent certificate (the default --cert and --key), \
 the default URLs' host, and tells whether this host is one of the nodes (local reloads, the \
-marker file). Default: `puppet config print certname` when puppet is on PATH, else the FQDN"
+marker file). Default: `certname` in puppet.conf ([agent], then [main]; /etc/puppetlabs/puppet, or \
+PE_ANALYTICS_PUPPET_CONFDIR), else the FQDN; `puppet config print` only when the file cannot say"
     )]
     pub certname: Option<String>,
 }

@@ -8,17 +8,17 @@
 //! | CA | `--cacert`; `/etc/puppetlabs/puppet/ssl/certs/ca.pem` |
 //! | certificate, key | `--cert`/`--key`; `/etc/puppetlabs/puppet/ssl/{certs,private_keys}/<certname>.pem` when both exist |
 //! | token | `--token-file`; `PE_RBAC_TOKEN`; `token-file` of puppet-access.conf; `~/.puppetlabs/token` when it exists |
-//! | certname | `puppet config print certname` when `puppet` is on PATH; else the FQDN (`hostname -f`) |
+//! | certname | `certname` in puppet.conf (`[agent]`, then `[main]`), else the FQDN; `puppet config print` only where the file cannot say ([`super::identity`]) |
+//! | ssldir | `ssldir` in puppet.conf, else `$confdir/ssl` (`/etc/puppetlabs/puppet/ssl`) |
 
 use super::error::PeError;
 use super::http::{ClientConfig, RetryPolicy, Secret};
+use super::identity;
 use serde_json::Value;
 use std::cell::OnceCell;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
-pub const DEFAULT_SSLDIR: &str = "/etc/puppetlabs/puppet/ssl";
 pub const DEFAULT_CACERT: &str = "/etc/puppetlabs/puppet/ssl/certs/ca.pem";
 pub const GLOBAL_CLIENT_TOOLS: &str = "/etc/puppetlabs/client-tools";
 pub const CLASSIFIER_PORT: u16 = 4433;
@@ -39,19 +39,22 @@ pub struct Requested {
     pub timeout_secs: Option<f64>,
 }
 
-/// The machine the tool runs on: home directory, environment, certname.
-/// Abstracted so the rules can be tested.
+/// The machine the tool runs on: home directory, environment, and this
+/// host's Puppet identity (certname, ssldir). Abstracted so the rules can be
+/// tested.
 pub struct Host {
     pub home: Option<PathBuf>,
     pub token_env: Option<String>,
     pub global_client_tools: PathBuf,
-    pub ssldir: PathBuf,
     certname: OnceCell<String>,
     certname_fn: Box<dyn Fn() -> String>,
+    ssldir: OnceCell<PathBuf>,
+    ssldir_fn: Box<dyn Fn() -> PathBuf>,
 }
 
 impl Host {
-    /// This machine.
+    /// This machine. Its identity is read from puppet.conf only when a
+    /// default needs it (see [`super::identity`]).
     pub fn current() -> Host {
         Host {
             home: std::env::var_os("HOME")
@@ -59,18 +62,21 @@ impl Host {
                 .map(PathBuf::from),
             token_env: std::env::var(TOKEN_ENV).ok(),
             global_client_tools: PathBuf::from(GLOBAL_CLIENT_TOOLS),
-            ssldir: PathBuf::from(DEFAULT_SSLDIR),
             certname: OnceCell::new(),
-            certname_fn: Box::new(discover_certname),
+            certname_fn: Box::new(|| identity::discover().certname.clone()),
+            ssldir: OnceCell::new(),
+            ssldir_fn: Box::new(|| identity::discover().ssldir.clone()),
         }
     }
 
-    /// This machine, with its certname given (`--certname`) instead of discovered.
+    /// This machine, with its certname given (`--certname`) instead of
+    /// discovered: Puppet is then never asked, not even for the ssldir.
     pub fn current_with_certname(certname: Option<&str>) -> Host {
         let mut h = Host::current();
         if let Some(c) = certname {
             let c = c.to_string();
             h.certname_fn = Box::new(move || c.clone());
+            h.ssldir_fn = Box::new(identity::discover_ssldir);
         }
         h
     }
@@ -82,9 +88,10 @@ impl Host {
             home,
             token_env,
             global_client_tools: PathBuf::from("/nonexistent/client-tools"),
-            ssldir: PathBuf::from("/nonexistent/ssl"),
             certname: OnceCell::new(),
             certname_fn: Box::new(move || c.clone()),
+            ssldir: OnceCell::new(),
+            ssldir_fn: Box::new(|| PathBuf::from("/nonexistent/ssl")),
         }
     }
 
@@ -93,33 +100,14 @@ impl Host {
         self.certname.get_or_init(|| (self.certname_fn)())
     }
 
+    /// This host's Puppet ssldir (computed once, only when needed).
+    pub fn ssldir(&self) -> &Path {
+        self.ssldir.get_or_init(|| (self.ssldir_fn)())
+    }
+
     fn user_file(&self, rel: &str) -> Option<PathBuf> {
         self.home.as_ref().map(|h| h.join(rel))
     }
-}
-
-/// `puppet config print certname`, else the FQDN, else "localhost".
-pub fn discover_certname() -> String {
-    let run = |cmd: &str, args: &[&str]| -> Option<String> {
-        let out = Command::new(cmd)
-            .args(args)
-            .stdin(Stdio::null())
-            .stderr(Stdio::null())
-            .output()
-            .ok()?;
-        let s = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        (out.status.success() && !s.is_empty() && !s.contains(char::is_whitespace)).then_some(s)
-    };
-    run("puppet", &["config", "print", "certname"])
-        .or_else(|| run("hostname", &["-f"]))
-        .or_else(|| run("hostname", &[]))
-        .or_else(|| {
-            std::fs::read_to_string("/etc/hostname")
-                .ok()
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-        })
-        .unwrap_or_else(|| "localhost".to_string())
 }
 
 /// A resolved setting and where it came from (shown in reports and errors).
@@ -348,11 +336,11 @@ pub fn classifier_configured(req: &Requested, host: &Host) -> Option<String> {
         return Some(format!("service-url in {}", p.display()));
     }
     let name = host.certname();
-    let ca = host.ssldir.join("certs/ca.pem");
-    let c = host.ssldir.join(format!("certs/{name}.pem"));
-    let k = host.ssldir.join(format!("private_keys/{name}.pem"));
+    let ca = host.ssldir().join("certs/ca.pem");
+    let c = host.ssldir().join(format!("certs/{name}.pem"));
+    let k = host.ssldir().join(format!("private_keys/{name}.pem"));
     (ca.is_file() && c.is_file() && k.is_file())
-        .then(|| format!("agent certificate of {name} in {}", host.ssldir.display()))
+        .then(|| format!("agent certificate of {name} in {}", host.ssldir().display()))
 }
 
 /// Resolves the classifier/orchestrator URLs, CA, certificate and token.
@@ -402,7 +390,7 @@ pub fn resolve(req: &Requested, host: &Host) -> Result<Connection, PeError> {
     };
     let cacert = match &req.cacert {
         Some(p) => sourced(p.clone(), "--cacert"),
-        None => sourced(host.ssldir.join("certs/ca.pem"), "default"),
+        None => sourced(host.ssldir().join("certs/ca.pem"), "default"),
     };
     let identity = match (&req.cert, &req.key) {
         (Some(c), Some(k)) => Some(sourced((c.clone(), k.clone()), "--cert/--key")),
@@ -411,8 +399,8 @@ pub fn resolve(req: &Requested, host: &Host) -> Result<Connection, PeError> {
         }
         (None, None) => {
             let name = host.certname();
-            let c = host.ssldir.join(format!("certs/{name}.pem"));
-            let k = host.ssldir.join(format!("private_keys/{name}.pem"));
+            let c = host.ssldir().join(format!("certs/{name}.pem"));
+            let k = host.ssldir().join(format!("private_keys/{name}.pem"));
             (c.is_file() && k.is_file())
                 .then(|| sourced((c, k), format!("agent certificate of {name}")))
         }
@@ -423,7 +411,7 @@ pub fn resolve(req: &Requested, host: &Host) -> Result<Connection, PeError> {
             "no credentials for PE: give a client certificate on the RBAC allowlist (--cert/--key; \
 default {}/certs/<certname>.pem and private_keys/<certname>.pem, not found for certname {}) or an \
 RBAC token (--token-file, {TOKEN_ENV}, or ~/.puppetlabs/token from `puppet-access login`)",
-            host.ssldir.display(),
+            host.ssldir().display(),
             host.certname()
         )));
     }

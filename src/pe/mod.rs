@@ -5,6 +5,7 @@
 //!   the agent certificate and/or an RBAC token, with timeouts and bounded
 //!   retries of requests that are safe to repeat;
 //! * [`error`]: PE's `{kind, msg, details}` errors turned into advice;
+//! * [`identity`]: this host's certname and ssldir, from puppet.conf;
 //! * [`config`]: where the URLs, CA, certificate, key and token come from
 //!   (flags, environment, client-tools files, Puppet's own defaults);
 //! * [`classifier`]: the PE Infrastructure group, its analytics parameter,
@@ -17,6 +18,7 @@ pub mod classifier;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod identity;
 pub mod orchestrator;
 pub mod puppetdb;
 
