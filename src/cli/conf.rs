@@ -4,7 +4,7 @@
 use super::args::{ConfCommand, FileArg, Format, WriteArgs};
 use super::Failure;
 use crate::files::TextFile;
-use crate::hocon::semantic::{resolve_file, value_at};
+use crate::hocon::resolve;
 use crate::hocon::{Document, EditRules, HoconError, Syntax};
 use crate::output::report::ConfReport;
 use crate::output::{diff, Exit};
@@ -147,10 +147,12 @@ fn get(
     let expr = doc
         .parse_path(&key_to_path(key), doc.syntax())
         .map_err(Failure::error)?;
-    // The value PE would see: includes followed, substitutions resolved.
-    let value = resolve_file(path)
+    // The value PE would see: includes followed, substitutions resolved
+    // (the document as parsed above: one parse).
+    let resolved = resolve::document_at(&doc, path)
         .map_err(|e| Failure::error(format!("{}: cannot resolve the file: {e}", path.display())))?;
-    let Some(v) = value_at(&value, &expr.elements) else {
+    let value = resolved.get(&expr.elements);
+    let Some(v) = value.as_ref() else {
         report.set = Some(false);
         return Err(Failure {
             message: format!("{}: {key} is not set", path.display()),

@@ -11,7 +11,7 @@ use super::error::RawError;
 use super::parser::{self, Values};
 use super::token::Syntax;
 use super::tree::Node;
-use super::Document;
+use super::{resolve, Document};
 
 /// Replaces every lazily kept value in `node` (itself included) with its
 /// nodes. `ruby_cr` must be what the document was tokenized with.
@@ -39,16 +39,7 @@ pub(super) fn build_in(
     Ok(())
 }
 
-fn contains_lazy(node: &Node) -> bool {
-    matches!(node, Node::Lazy(..)) || node.children().iter().any(contains_lazy)
-}
-
 impl Document {
-    /// Whether any value is still kept lazily.
-    pub(super) fn has_lazy_values(&self) -> bool {
-        self.root.iter().any(contains_lazy)
-    }
-
     /// Builds every lazily kept value.
     pub(super) fn build_all(&mut self) -> Result<(), RawError> {
         let ruby_cr = self.rules == EditRules::Ruby;
@@ -58,25 +49,6 @@ impl Document {
         Ok(())
     }
 
-    /// A copy with every value built, for passes that read the whole tree.
-    pub(super) fn fully_built(&self) -> Document {
-        let mut full = self.clone();
-        if let Err(e) = full.build_all() {
-            // The skimmer only vouches for what the parser accepts, so this
-            // cannot happen; if it did, reparsing without lazy values is
-            // still right.
-            debug_assert!(false, "a lazily kept value did not parse: {e:?}");
-            if let Ok(doc) =
-                Document::parse_values(&self.render(), self.syntax, self.rules, Values::Built)
-            {
-                return doc;
-            }
-        }
-        full
-    }
-}
-
-impl Document {
     /// For tests and fuzzing: this document with every lazily kept value
     /// built, as if parsed without skimming. Edits on it must give what the
     /// same edits give on the lazy document.
@@ -106,6 +78,27 @@ pub fn lazy_parse_disagreement(text: &str, syntax: Syntax, rules: EditRules) -> 
         (Ok(mut lazy), Ok(built)) => {
             if lazy.render() != built.render() {
                 return Some("renders differ".into());
+            }
+            // A walk reads lazily kept values from their text (`plain.rs`),
+            // and so does the resolver: both must see what the nodes say.
+            let (lazy_fields, built_fields) = (lazy.fields(), built.fields());
+            if lazy_fields != built_fields {
+                return Some(format!(
+                    "fields differ:\nlazy:  {lazy_fields:?}\nbuilt: {built_fields:?}"
+                ));
+            }
+            match (resolve::document(&lazy), resolve::document(&built)) {
+                (Ok(a), Ok(b)) if !resolve::same(a.root(), b.root()) => {
+                    return Some(format!(
+                        "resolved values differ:\nlazy:  {}\nbuilt: {}",
+                        a.to_json(),
+                        b.to_json()
+                    ))
+                }
+                (Ok(_), Err(e)) | (Err(e), Ok(_)) => {
+                    return Some(format!("only one side resolves: {e}"))
+                }
+                _ => {}
             }
             if let Err(e) = lazy.build_all() {
                 return Some(format!("a lazy value did not build: {e:?}"));

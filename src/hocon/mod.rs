@@ -15,8 +15,9 @@ mod lazy;
 mod lexer;
 mod parser;
 mod path;
+mod plain;
 pub mod render_json;
-mod resolve_guard;
+pub mod resolve;
 pub mod semantic;
 mod skim;
 mod token;
@@ -24,12 +25,12 @@ mod tree;
 mod walk;
 
 pub use edit::EditRules;
-pub use error::{HoconError, Location};
+pub use error::{HoconError, LineIndex, Location};
 #[doc(hidden)]
 pub use lazy::lazy_parse_disagreement;
 pub use path::PathExpr;
 pub use token::Syntax;
-pub use walk::{FieldInfo, IncludeInfo, ValueKind};
+pub use walk::{FieldInfo, FieldRef, IncludeInfo, ValueKind};
 
 use edit::Editor;
 use error::RawError;

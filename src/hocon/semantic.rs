@@ -1,13 +1,23 @@
-//! The meaning of a document, from an independent HOCON implementation
-//! (the `hocon-parser` crate), and the check that an edit changed that
-//! meaning at the edited path and nowhere else.
+//! The check that stops a write whose meaning differs anywhere but the
+//! edited keys: the document before the edit is resolved from the tree it
+//! was parsed into; the text the edit would write is parsed again from
+//! scratch and resolved; the two must be equal everywhere except at the
+//! edited paths, and a set path must hold the value that was set.
 //!
-//! The editor and the resolver share no code, so a mistake in the editor
-//! (a key written in the wrong place, a value that reads differently, a
-//! neighbour disturbed) shows up as a difference here and stops the write.
+//! Why this catches the editor's mistakes although the project's own parser
+//! and resolver do the reading (the README, "How pe.conf is edited", has
+//! the argument in full): the editor works on the tree, in place; the check
+//! reads only the bytes that would be written, with none of the editor's
+//! state, so a key written in the wrong place, a value that reads
+//! differently, a neighbour disturbed or text that no longer parses all show
+//! up as a difference. The parser is checked byte for byte against
+//! ruby-hocon and the resolver against ruby-hocon and `hocon-parser`
+//! (tests/resolve_oracles.rs, fuzz target `resolve`).
 
+use super::resolve::{self, same, Value};
 use super::{Document, EditRules, Syntax};
-use serde_json::{Map, Value};
+use serde_json::Value as Json;
+use std::rc::Rc;
 use thiserror::Error;
 
 /// What an edit was meant to do at its path.
@@ -28,103 +38,91 @@ pub enum SemanticError {
     Mismatch { path: String, what: String },
 }
 
-/// The key of the placeholder fields that stand in for include statements
-/// while resolving, and how it is written in HOCON.
-const INCLUDE_MARK: &str = "\u{1}pe-analytics-include";
-const INCLUDE_FIELD: &str = "\"\\u0001pe-analytics-include\": null";
-
 /// Resolves a document's text to JSON. Includes are not followed (they stand
 /// for files this text does not contain); substitutions resolve within the
 /// document, then from the environment, as HOCON specifies.
-pub fn resolve(text: &str, syntax: Syntax) -> Result<Value, String> {
-    let doc = Document::parse_with(text, syntax, EditRules::Improved).map_err(|e| e.to_string())?;
-    resolve_document(&doc)
-}
-
-/// [`resolve`] on a parsed document.
-pub fn resolve_document(doc: &Document) -> Result<Value, String> {
-    let text = doc.render_with_includes_replaced(INCLUDE_FIELD);
-    let mut value = guarded(move || {
-        let tokens = hocon::tokenize(&text).map_err(|e| sanitized(&e))?;
-        super::resolve_guard::precheck_tokens(&tokens, false)?;
-        let opts = hocon::ParseOptions::defaults().with_origin_description("pe.conf".into());
-        let config = hocon::parse_string_with_options(&text, opts).map_err(|e| sanitized(&e))?;
-        config.deserialize::<Value>().map_err(|e| sanitized(&e))
-    })?;
-    strip_include_marks(&mut value);
-    Ok(value)
-}
-
-/// Runs the resolver on a thread with a large stack, turning a panic into
-/// an error: whatever the input, resolving must not crash the tool.
-fn guarded(work: impl FnOnce() -> Result<Value, String> + Send + 'static) -> Result<Value, String> {
-    const STACK: usize = 256 * 1024 * 1024;
-    let handle = std::thread::Builder::new()
-        .name("hocon-resolve".into())
-        .stack_size(STACK)
-        .spawn(work)
-        .map_err(|e| format!("cannot start the resolver: {e}"))?;
-    handle
-        .join()
-        .unwrap_or_else(|_| Err("the HOCON resolver failed on this document".into()))
-}
-
-fn strip_include_marks(value: &mut Value) {
-    match value {
-        Value::Object(map) => {
-            map.retain(|k, _| k != INCLUDE_MARK);
-            map.values_mut().for_each(strip_include_marks);
-        }
-        Value::Array(items) => items.iter_mut().for_each(strip_include_marks),
-        _ => {}
-    }
+pub fn resolve(text: &str, syntax: Syntax) -> Result<Json, String> {
+    resolve::text(text, syntax)
 }
 
 /// Resolves a file as PE would read it: includes are followed, relative to
 /// the file's directory (missing ones are skipped, as HOCON specifies).
-pub fn resolve_file(path: &std::path::Path) -> Result<Value, String> {
-    let path = path.to_path_buf();
-    guarded(move || {
-        let text =
-            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let tokens = hocon::tokenize(&text).map_err(|e| sanitized(&e))?;
-        super::resolve_guard::precheck_tokens(&tokens, true)?;
-        let opts = hocon::ParseOptions::defaults();
-        let config = hocon::parse_file_with_options(&path, opts).map_err(|e| sanitized(&e))?;
-        config.deserialize::<Value>().map_err(|e| sanitized(&e))
-    })
+pub fn resolve_file(path: &std::path::Path) -> Result<Json, String> {
+    resolve::file(path)
 }
 
-/// The resolver's message with every quoted fragment masked: some of its
-/// messages quote raw document text, which may be a secret.
-fn sanitized(e: &dyn std::fmt::Display) -> String {
-    let message = e.to_string();
-    let mut out = String::with_capacity(message.len());
-    let mut in_quotes = false;
-    for c in message.chars() {
-        if c == '"' {
-            if !in_quotes {
-                out.push_str("\"<redacted>");
-            }
-            in_quotes = !in_quotes;
-            if !in_quotes {
-                out.push('"');
-            }
-        } else if !in_quotes {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// The value at `path`, if there is one.
-pub fn value_at<'v>(value: &'v Value, path: &[String]) -> Option<&'v Value> {
+/// The JSON value at `path`, if there is one.
+pub fn value_at<'v>(value: &'v Json, path: &[String]) -> Option<&'v Json> {
     path.iter()
         .try_fold(value, |v, key| v.as_object()?.get(key))
 }
 
-/// Checks that `after` means `before` with `path` changed as `change` says,
-/// and nothing else changed.
+/// Checks that `after`, the text an edit of `before` would write, means
+/// `before` with each of `edits` (paths as key elements, in the order they
+/// were made) applied and nothing else changed. Returns `after` parsed (from
+/// scratch), which is what will be written.
+pub fn verify(
+    before: &Document,
+    after: &str,
+    edits: &[(Vec<String>, Change)],
+) -> Result<Document, SemanticError> {
+    let old = resolve::document(before).map_err(SemanticError::Unresolvable)?;
+    let parsed = Document::parse_with(after, before.syntax(), EditRules::Improved)
+        .map_err(|e| SemanticError::EditedUnresolvable(e.to_string()))?;
+    {
+        let new = resolve::document(&parsed).map_err(SemanticError::EditedUnresolvable)?;
+        let new = new.root();
+        let mut expected = old.into_root();
+        for (path, change) in edits {
+            let shown = path.join(".");
+            match change {
+                Change::Set(text) => {
+                    let target = value_at_path(new, path);
+                    // The value on its own, where it does not refer to the document.
+                    if let Ok(doc) = Document::parse(&format!("x: {text}")) {
+                        if let Ok(alone) = resolve::document(&doc) {
+                            let alone = alone.root().get("x");
+                            let holds = match (&alone, &target) {
+                                (Some(a), Some(t)) => same(a, t),
+                                (None, None) => true,
+                                _ => false,
+                            };
+                            if !holds {
+                                return Err(SemanticError::Mismatch {
+                                    path: shown,
+                                    what: "not hold the value that was set".into(),
+                                });
+                            }
+                        }
+                    }
+                    match target {
+                        Some(v) => set_path(&mut expected, path, v),
+                        None => remove_path(&mut expected, path),
+                    }
+                }
+                Change::Remove => {
+                    remove_path(&mut expected, path);
+                    // A parent that only existed through dotted keys under the
+                    // removed path (`a.b: 1`) goes with them.
+                    prune_emptied_parents(&mut expected, new, path);
+                }
+            }
+        }
+        if let Some((at, what)) = first_difference(&expected, new, &mut Vec::new()) {
+            return Err(SemanticError::Mismatch {
+                path: if at.is_empty() {
+                    "the document".into()
+                } else {
+                    at.join(".")
+                },
+                what,
+            });
+        }
+    }
+    Ok(parsed)
+}
+
+/// [`verify`] on texts, for one edit (tests).
 pub fn verify_edit(
     before: &str,
     after: &str,
@@ -132,101 +130,71 @@ pub fn verify_edit(
     path: &[String],
     change: Change,
 ) -> Result<(), SemanticError> {
-    // The two resolutions are independent and most of an edit's time on a
-    // large file: run them side by side.
-    let (old, new) = std::thread::scope(|scope| {
-        let old = scope.spawn(|| resolve(before, syntax));
-        let new = resolve(after, syntax);
-        let old = old
-            .join()
-            .unwrap_or_else(|_| Err("the HOCON resolver failed on this document".into()));
-        (old, new)
-    });
-    let old = old.map_err(SemanticError::Unresolvable)?;
-    let new = new.map_err(SemanticError::EditedUnresolvable)?;
-    let mut expected = old;
-    let shown = path.join(".");
-    match change {
-        Change::Set(text) => {
-            let target = value_at(&new, path).cloned();
-            // The value on its own, where it does not refer to the document.
-            if let Ok(alone) = resolve(&format!("x: {text}"), Syntax::Conf) {
-                if alone.get("x") != target.as_ref() {
-                    return Err(SemanticError::Mismatch {
-                        path: shown,
-                        what: "not hold the value that was set".into(),
-                    });
-                }
-            }
-            match target {
-                Some(v) => set_path(&mut expected, path, v),
-                None => remove_path(&mut expected, path),
-            }
-        }
-        Change::Remove => {
-            remove_path(&mut expected, path);
-            // A parent that only existed through dotted keys under the
-            // removed path (`a.b: 1`) goes with them.
-            prune_emptied_parents(&mut expected, &new, path);
-        }
+    let doc = Document::parse_with(before, syntax, EditRules::Improved)
+        .map_err(|e| SemanticError::Unresolvable(e.to_string()))?;
+    verify(&doc, after, &[(path.to_vec(), change)]).map(|_| ())
+}
+
+fn value_at_path<'a>(value: &Value<'a>, path: &[String]) -> Option<Value<'a>> {
+    let mut at = value.clone();
+    for key in path {
+        at = at.get(key)?;
     }
-    match first_difference(&expected, &new, &mut Vec::new()) {
-        None => Ok(()),
-        Some((at, what)) => Err(SemanticError::Mismatch {
-            path: if at.is_empty() {
-                "the document".into()
-            } else {
-                at.join(".")
-            },
-            what,
-        }),
+    Some(at)
+}
+
+/// The object `value` is, made editable (a lazily kept one read first; a
+/// value that is not an object replaced by an empty one).
+fn object_mut<'v, 'a>(value: &'v mut Value<'a>) -> &'v mut resolve::Object<'a> {
+    if let Value::Lazy(_) = value {
+        *value = value.expanded();
+    }
+    if !matches!(value, Value::Object(_)) {
+        *value = Value::object(resolve::new_map(0));
+    }
+    match value {
+        Value::Object(o) => Rc::make_mut(o),
+        _ => unreachable!("just made an object"),
     }
 }
 
-fn set_path(value: &mut Value, path: &[String], new: Value) {
-    let Some((last, parents)) = path.split_last() else {
+fn set_path<'a>(value: &mut Value<'a>, path: &[String], new: Value<'a>) {
+    let Some((first, rest)) = path.split_first() else {
         *value = new;
         return;
     };
-    let mut at = value;
-    for key in parents {
-        let map = ensure_object(at);
-        at = map
-            .entry(key.clone())
-            .or_insert_with(|| Value::Object(Map::new()));
+    let map = &mut object_mut(value).map;
+    if rest.is_empty() {
+        map.insert(first.clone().into(), new);
+    } else {
+        let child = map
+            .entry(first.clone().into())
+            .or_insert_with(|| Value::object(resolve::new_map(0)));
+        set_path(child, rest, new);
     }
-    ensure_object(at).insert(last.clone(), new);
-}
-
-fn ensure_object(value: &mut Value) -> &mut Map<String, Value> {
-    if !value.is_object() {
-        *value = Value::Object(Map::new());
-    }
-    value.as_object_mut().expect("just made an object")
 }
 
 fn remove_path(value: &mut Value, path: &[String]) {
-    let Some((last, parents)) = path.split_last() else {
+    let Some((first, rest)) = path.split_first() else {
         return;
     };
-    let mut at = value;
-    for key in parents {
-        match at.as_object_mut().and_then(|m| m.get_mut(key)) {
-            Some(next) => at = next,
-            None => return,
-        }
+    if !value.is_object() {
+        return;
     }
-    if let Some(map) = at.as_object_mut() {
-        map.remove(last);
+    let map = &mut object_mut(value).map;
+    if rest.is_empty() {
+        map.shift_remove(first.as_str());
+    } else if let Some(child) = map.get_mut(first.as_str()) {
+        remove_path(child, rest);
     }
 }
 
 fn prune_emptied_parents(expected: &mut Value, actual: &Value, path: &[String]) {
     for len in (1..path.len()).rev() {
         let parent = &path[..len];
-        let emptied =
-            value_at(expected, parent).is_some_and(|v| v.as_object().is_some_and(Map::is_empty));
-        if emptied && value_at(actual, parent).is_none() {
+        let emptied = value_at_path(expected, parent)
+            .is_some_and(|v| matches!(v.expanded(), Value::Object(o) if o.map.is_empty()));
+        if emptied && value_at_path(actual, parent).is_none() {
             remove_path(expected, parent);
         } else {
             return;
@@ -234,17 +202,21 @@ fn prune_emptied_parents(expected: &mut Value, actual: &Value, path: &[String]) 
     }
 }
 
-/// The first path where two values differ, and how.
+/// The first path where two resolved values differ, and how.
 fn first_difference(
     expected: &Value,
     actual: &Value,
     at: &mut Vec<String>,
 ) -> Option<(Vec<String>, String)> {
     match (expected, actual) {
+        (Value::Lazy(a), Value::Lazy(b)) if a == b => None,
+        (Value::Lazy(_), _) | (_, Value::Lazy(_)) => {
+            first_difference(&expected.expanded(), &actual.expanded(), at)
+        }
         (Value::Object(e), Value::Object(a)) => {
-            for (k, ev) in e {
-                at.push(k.clone());
-                match a.get(k) {
+            for (k, ev) in &e.map {
+                at.push(k.to_string());
+                match a.map.get(k) {
                     None => return Some((at.clone(), "be missing".into())),
                     Some(av) => {
                         if let Some(d) = first_difference(ev, av, at) {
@@ -254,12 +226,12 @@ fn first_difference(
                 }
                 at.pop();
             }
-            a.keys().find(|k| !e.contains_key(*k)).map(|k| {
-                at.push(k.clone());
+            a.map.keys().find(|k| !e.map.contains_key(*k)).map(|k| {
+                at.push(k.to_string());
                 (at.clone(), "appear".into())
             })
         }
-        (e, a) if e == a => None,
+        (e, a) if same(e, a) => None,
         _ => Some((at.clone(), "change value".into())),
     }
 }
@@ -309,6 +281,23 @@ mod tests {
             Change::Set("[1]"),
         )
         .unwrap();
+        // Lazily kept values on both sides, one of them edited.
+        verify_edit(
+            "a { b: [1, 2], c: {d: \"x\"} }\ne { f: 1 }\n",
+            "a { b: [1, 2], c: {d: \"y\"} }\ne { f: 1 }\n",
+            Syntax::Conf,
+            &p("a.c.d"),
+            Change::Set("\"y\""),
+        )
+        .unwrap();
+        verify_edit(
+            "a.b: 1\nc: 2\n",
+            "c: 2\n",
+            Syntax::Conf,
+            &p("a.b"),
+            Change::Remove,
+        )
+        .unwrap();
     }
 
     #[test]
@@ -355,14 +344,25 @@ mod tests {
         )
         .unwrap_err();
         assert!(matches!(err, SemanticError::Mismatch { .. }), "{err}");
-    }
-
-    #[test]
-    fn resolver_messages_never_quote_document_text() {
+        // A neighbour's nested value, kept lazily on both sides, changed.
+        let err = verify_edit(
+            "n { x: [1, 2] }\nb: 1\n",
+            "n { x: [1, 3] }\nb: 2\n",
+            Syntax::Conf,
+            &p("b"),
+            Change::Set("2"),
+        )
+        .unwrap_err();
         assert_eq!(
-            sanitized(&"reserved character '+' in \"S3CRET+x\" (quote it)"),
-            "reserved character '+' in \"<redacted>\" (quote it)"
+            err,
+            SemanticError::Mismatch {
+                path: "n.x".into(),
+                what: "change value".into()
+            }
         );
+        let err =
+            verify_edit("a: 1\n", "a: 1\nb {", Syntax::Conf, &p("b"), Change::Remove).unwrap_err();
+        assert!(matches!(err, SemanticError::EditedUnresolvable(_)), "{err}");
     }
 
     #[test]

@@ -2,10 +2,12 @@
 //! full key path and the byte span of its value in the rendered text, and
 //! every include. Linting and secret masking are built on it.
 
-use super::path::key_elements;
+use super::path::{key_elements, simple_key, string_value};
+use super::plain::{self, Event, Scalar};
 use super::token::TokenKind;
 use super::tree::Node;
 use super::Document;
+use std::borrow::Cow;
 
 /// What kind of value a field holds, as written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -50,96 +52,169 @@ pub struct IncludeInfo {
     pub offset: usize,
 }
 
+/// One field as a walk meets it, borrowed for the time of the callback (see
+/// [`Document::walk_fields`]); [`FieldRef::to_info`] keeps it.
+#[derive(Clone, Copy, Debug)]
+pub struct FieldRef<'r> {
+    pub path: &'r [Cow<'r, str>],
+    pub key_len: usize,
+    pub key_text: &'r str,
+    pub separator: Option<&'r str>,
+    pub value_kind: ValueKind,
+    pub value_span: (usize, usize),
+    pub key_offset: usize,
+    pub in_array: bool,
+}
+
+impl FieldRef<'_> {
+    pub fn to_info(&self) -> FieldInfo {
+        FieldInfo {
+            path: self.path.iter().map(|k| k.to_string()).collect(),
+            key_len: self.key_len,
+            key_text: self.key_text.to_string(),
+            separator: self.separator.map(str::to_string),
+            value_kind: self.value_kind,
+            value_span: self.value_span,
+            key_offset: self.key_offset,
+            in_array: self.in_array,
+        }
+    }
+}
+
 impl Document {
     /// Every field, in document order, with nested fields after their parent.
     pub fn fields(&self) -> Vec<FieldInfo> {
-        self.walk().0
+        let mut fields = Vec::new();
+        self.walk_fields(&|_| true, &mut |f| fields.push(f.to_info()));
+        fields
+    }
+
+    /// Calls `f` for every field, in document order, with nested fields
+    /// after their parent, without building or copying the tree: values kept
+    /// lazily are read from their text (`plain.rs`), and only those whose
+    /// text `descend` accepts (a filter: a caller that looks for one key can
+    /// skip values that cannot hold it).
+    pub fn walk_fields(&self, descend: &dyn Fn(&str) -> bool, f: &mut dyn FnMut(FieldRef)) {
+        let mut walker = Walker {
+            buf: &self.buf,
+            offset: if self.bom { '\u{FEFF}'.len_utf8() } else { 0 },
+            path: Vec::new(),
+            descend,
+            on_field: f,
+            on_include: None,
+            events: Vec::new(),
+        };
+        for node in &self.root {
+            walker.node(node, false);
+        }
     }
 
     /// Every include statement, in document order.
     pub fn includes(&self) -> Vec<IncludeInfo> {
-        self.walk().1
-    }
-
-    fn walk(&self) -> (Vec<FieldInfo>, Vec<IncludeInfo>) {
-        if self.has_lazy_values() {
-            return self.fully_built().walk_built();
-        }
-        self.walk_built()
-    }
-
-    fn walk_built(&self) -> (Vec<FieldInfo>, Vec<IncludeInfo>) {
+        let mut includes = Vec::new();
+        let mut on_include = |i: IncludeInfo| includes.push(i);
         let mut walker = Walker {
             buf: &self.buf,
             offset: if self.bom { '\u{FEFF}'.len_utf8() } else { 0 },
-            fields: Vec::new(),
-            includes: Vec::new(),
+            path: Vec::new(),
+            // Includes are never inside values kept lazily.
+            descend: &|_| false,
+            on_field: &mut |_| {},
+            on_include: Some(&mut on_include),
+            events: Vec::new(),
         };
         for node in &self.root {
-            walker.node(node, &[], false);
+            walker.node(node, false);
         }
-        (walker.fields, walker.includes)
+        includes
     }
 }
 
-struct Walker<'a> {
-    buf: &'a str,
+struct Walker<'d, 'c> {
+    buf: &'d str,
+    /// Where the current node starts in the rendered text.
     offset: usize,
-    fields: Vec<FieldInfo>,
-    includes: Vec<IncludeInfo>,
+    /// The keys of the fields around the current node.
+    path: Vec<Cow<'d, str>>,
+    descend: &'c dyn Fn(&str) -> bool,
+    on_field: &'c mut dyn FnMut(FieldRef),
+    on_include: Option<&'c mut dyn FnMut(IncludeInfo)>,
+    /// Reused for the events of each lazily kept value.
+    events: Vec<Event>,
 }
 
-impl Walker<'_> {
+impl<'d> Walker<'d, '_> {
     fn len_of(&self, node: &Node) -> usize {
         match node {
-            Node::Token(t) | Node::Simple(t) => (t.end - t.start) as usize,
+            Node::Token(t) | Node::Simple(t) | Node::Lazy(t, _) => (t.end - t.start) as usize,
             Node::Path(tokens) => tokens.iter().map(|t| (t.end - t.start) as usize).sum(),
             Node::Removed => 0,
             _ => node.children().iter().map(|c| self.len_of(c)).sum(),
         }
     }
 
-    fn node(&mut self, node: &Node, parent: &[String], in_array: bool) {
+    fn node(&mut self, node: &Node, in_array: bool) {
         match node {
-            Node::Field(children) => self.field(children, parent, in_array),
+            Node::Field(children) => self.field(children, in_array),
             Node::Include(_) => {
                 let len = self.len_of(node);
-                let mut text = String::new();
-                node.render_into(self.buf, &mut text);
-                self.includes.push(IncludeInfo {
-                    text,
-                    offset: self.offset,
-                });
+                if let Some(on_include) = self.on_include.as_mut() {
+                    on_include(IncludeInfo {
+                        text: node.render(self.buf),
+                        offset: self.offset,
+                    });
+                }
                 self.offset += len;
             }
             Node::Object(children) | Node::Concat(children) => {
                 for c in children {
-                    self.node(c, parent, in_array);
+                    self.node(c, in_array);
                 }
             }
             Node::Array(children) => {
                 for c in children {
-                    self.node(c, parent, true);
+                    self.node(c, true);
                 }
+            }
+            Node::Lazy(t, _) => {
+                let text = t.text(self.buf);
+                if (self.descend)(text) {
+                    self.lazy(text, in_array);
+                }
+                self.offset += text.len();
             }
             other => self.offset += self.len_of(other),
         }
     }
 
-    fn field(&mut self, children: &[Node], parent: &[String], in_array: bool) {
-        let mut path = parent.to_vec();
+    fn field(&mut self, children: &[Node], in_array: bool) {
+        let depth = self.path.len();
         let mut key_len = 0;
-        let mut key_text = String::new();
+        let mut key_text: Cow<'d, str> = Cow::Borrowed("");
         let mut key_offset = self.offset;
         let mut separator = None;
         for child in children {
             match child {
                 Node::Path(tokens) => {
                     key_offset = self.offset;
-                    let elements = key_elements(tokens, self.buf);
-                    key_len = elements.len();
-                    path.extend(elements);
-                    child.render_into(self.buf, &mut key_text);
+                    match simple_key(tokens, self.buf) {
+                        Some(k) => {
+                            key_len = 1;
+                            self.path.push(Cow::Borrowed(k));
+                        }
+                        None => {
+                            let elements = key_elements(tokens, self.buf);
+                            key_len = elements.len();
+                            self.path.extend(elements.into_iter().map(Cow::Owned));
+                        }
+                    }
+                    let contiguous = tokens.windows(2).all(|w| w[0].end == w[1].start);
+                    key_text = match (tokens.first(), tokens.last()) {
+                        (Some(a), Some(b)) if contiguous => {
+                            Cow::Borrowed(&self.buf[a.start as usize..b.end as usize])
+                        }
+                        _ => Cow::Owned(child.render(self.buf)),
+                    };
                     self.offset += self.len_of(child);
                 }
                 Node::Token(t)
@@ -148,37 +223,142 @@ impl Walker<'_> {
                         TokenKind::Colon | TokenKind::Equals | TokenKind::PlusEquals
                     ) =>
                 {
-                    separator = Some(t.text(self.buf).to_string());
+                    separator = Some(t.text(self.buf));
                     self.offset += self.len_of(child);
                 }
                 value if value.is_value() => {
                     let start = self.offset;
                     let len = self.len_of(value);
-                    let value_kind = kind_of(value);
-                    self.fields.push(FieldInfo {
-                        path: path.clone(),
+                    (self.on_field)(FieldRef {
+                        path: &self.path,
                         key_len,
-                        key_text: key_text.clone(),
-                        separator: separator.clone(),
-                        value_kind,
+                        key_text: &key_text,
+                        separator,
+                        value_kind: kind_of(value),
                         value_span: (start, start + len),
                         key_offset,
                         in_array,
                     });
                     // Nested fields come after their parent.
-                    self.node(value, &path, in_array);
+                    self.node(value, in_array);
                     debug_assert_eq!(self.offset, start + len);
                     self.offset = start + len;
                 }
                 other => self.offset += self.len_of(other),
             }
         }
+        self.path.truncate(depth);
+    }
+
+    /// The fields of a value kept lazily, read from its text, which starts
+    /// at `self.offset` in the rendered text.
+    fn lazy(&mut self, text: &'d str, in_array: bool) {
+        let mut events = std::mem::take(&mut self.events);
+        events.clear();
+        let read = plain::read(text, 0, &mut |e| events.push(e));
+        debug_assert!(read.is_some(), "a lazily kept value did not read");
+        // Where each container ends (its Close), for the span of the field
+        // that holds it.
+        let mut ends = vec![0; events.len()];
+        let mut open = Vec::new();
+        for (i, e) in events.iter().enumerate() {
+            match e {
+                Event::Open { .. } => open.push(i),
+                Event::Close { end } => {
+                    if let Some(o) = open.pop() {
+                        ends[o] = *end;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let base = self.offset;
+        let depth = self.path.len();
+        // For each open container: whether it is a list, and the path depth
+        // to return to when it closes.
+        let mut frames: Vec<(bool, usize)> = Vec::new();
+        let mut pending: Option<(usize, usize, Option<usize>)> = None;
+        for (i, e) in events.iter().enumerate() {
+            let inside_array = in_array || frames.iter().any(|(list, _)| *list);
+            let value = match *e {
+                Event::Key {
+                    start,
+                    end,
+                    separator,
+                } => {
+                    pending = Some((start, end, separator));
+                    continue;
+                }
+                Event::Open { object, start } => {
+                    let kind = if object {
+                        ValueKind::Object
+                    } else {
+                        ValueKind::Array
+                    };
+                    Some((kind, start, ends[i], !object))
+                }
+                Event::Scalar { kind, start, end } => Some((
+                    match kind {
+                        Scalar::String => ValueKind::String,
+                        Scalar::Number => ValueKind::Number,
+                        Scalar::Bool => ValueKind::Boolean,
+                        Scalar::Null => ValueKind::Null,
+                    },
+                    start,
+                    end,
+                    false,
+                )),
+                Event::Close { .. } => {
+                    if let Some((_, d)) = frames.pop() {
+                        self.path.truncate(d);
+                    }
+                    None
+                }
+            };
+            let Some((kind, start, end, is_list)) = value else {
+                continue;
+            };
+            let field_depth = self.path.len();
+            if let Some((ks, ke, sep)) = pending.take() {
+                let raw = &text[ks..ke];
+                let key = if raw.starts_with('"') {
+                    if raw.contains('\\') {
+                        Cow::Owned(string_value(raw))
+                    } else {
+                        Cow::Borrowed(&raw[1..raw.len() - 1])
+                    }
+                } else {
+                    Cow::Borrowed(raw)
+                };
+                self.path.push(key);
+                (self.on_field)(FieldRef {
+                    path: &self.path,
+                    key_len: 1,
+                    key_text: raw,
+                    separator: sep.map(|at| &text[at..at + 1]),
+                    value_kind: kind,
+                    value_span: (base + start, base + end),
+                    key_offset: base + ks,
+                    in_array: inside_array,
+                });
+                if !matches!(e, Event::Open { .. }) {
+                    self.path.truncate(field_depth);
+                }
+            }
+            if let Event::Open { .. } = e {
+                frames.push((is_list, field_depth));
+            }
+        }
+        self.path.truncate(depth);
+        self.events = events;
     }
 }
 
 fn kind_of(node: &Node) -> ValueKind {
     match node {
         Node::Object(_) => ValueKind::Object,
+        Node::Lazy(t, _) if t.kind == TokenKind::OpenCurly => ValueKind::Object,
+        Node::Lazy(..) => ValueKind::Array,
         Node::Array(_) => ValueKind::Array,
         Node::Concat(_) => ValueKind::Concatenation,
         Node::Simple(t) => match t.kind {

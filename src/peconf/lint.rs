@@ -9,7 +9,7 @@
 //! string `"false"` fails catalog compilation.
 
 use super::ANALYTICS_KEY;
-use crate::hocon::{Document, FieldInfo, Location, ValueKind};
+use crate::hocon::{Document, FieldInfo, FieldRef, LineIndex, ValueKind};
 use serde::Serialize;
 
 /// What PE would make of the file's analytics setting.
@@ -88,12 +88,42 @@ impl Analysis {
     }
 }
 
-/// Reads the analytics setting out of a parsed pe.conf.
+/// The part of the key that every spelling PE could be misled by contains,
+/// unless written with escapes.
+const KEY_TAIL: &str = "send_analytics_data";
+
+/// Whether a field is one the lint looks at: any key that ends in, or lies
+/// under, the analytics key, and the nested `puppet_enterprise` spelling.
+fn relevant(f: &FieldRef) -> bool {
+    f.path.iter().any(|k| k.contains(KEY_TAIL))
+}
+
+/// The fields the lint looks at, in document order. Nested values kept
+/// lazily are only read when their text could hold such a key (the key's
+/// name, or an escape that could spell it).
+fn relevant_fields(doc: &Document) -> Vec<FieldInfo> {
+    let mut fields = Vec::new();
+    let could_hold = |text: &str| {
+        memchr::memmem::find(text.as_bytes(), KEY_TAIL.as_bytes()).is_some()
+            || memchr::memchr(b'\\', text.as_bytes()).is_some()
+    };
+    doc.walk_fields(&could_hold, &mut |f| {
+        if relevant(&f) {
+            fields.push(f.to_info());
+        }
+    });
+    fields
+}
+
+/// Reads the analytics setting out of a parsed pe.conf. Linear in the size
+/// of the document: one walk that skips what cannot matter, and locations
+/// from one line index.
 pub fn analyze(doc: &Document) -> Analysis {
     let text = doc.render();
-    let at = |offset: usize| Location::of_offset(&text, offset);
+    let lines = LineIndex::new(&text);
+    let at = |offset: usize| lines.locate(offset);
     let value_of = |f: &FieldInfo| text[f.value_span.0..f.value_span.1].to_string();
-    let fields = doc.fields();
+    let fields = relevant_fields(doc);
     let mut findings = Vec::new();
 
     let settings: Vec<&FieldInfo> = fields

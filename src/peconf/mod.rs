@@ -6,7 +6,9 @@ pub mod lint;
 pub mod plan;
 pub mod secrets;
 
-use crate::hocon::Syntax;
+use crate::hocon::{Document, EditRules, HoconError, Syntax};
+use lint::Analysis;
+use plan::{Edit, PlanError, Planned};
 use std::path::Path;
 
 /// Where PE keeps pe.conf on the primary server (PE's installer writes it
@@ -51,6 +53,84 @@ pub fn key_to_path(key: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join(".")
+}
+
+/// A pe.conf parsed once, and what it says about analytics. One parse
+/// serves every step of a command: the lint (here), the plan and its edits,
+/// the diff (the plan keeps the document before) and the check (which parses
+/// only the text to be written).
+#[derive(Clone, Debug)]
+pub struct PeConf {
+    document: Document,
+    analysis: Analysis,
+}
+
+/// A planned change of a pe.conf, with the analysis before and after.
+#[derive(Clone, Debug)]
+pub struct PeConfChange {
+    pub before: Analysis,
+    pub after: Analysis,
+    pub planned: Planned,
+}
+
+impl PeConfChange {
+    fn new(before: Analysis, planned: Planned) -> PeConfChange {
+        let after = if planned.changed() {
+            lint::analyze(&planned.after)
+        } else {
+            before.clone()
+        };
+        PeConfChange {
+            before,
+            after,
+            planned,
+        }
+    }
+
+    pub fn changed(&self) -> bool {
+        self.planned.changed()
+    }
+}
+
+impl PeConf {
+    /// Parses `text` (the dialect `syntax`) and analyses it.
+    pub fn parse(text: &str, syntax: Syntax) -> Result<PeConf, HoconError> {
+        Ok(PeConf::from_document(Document::parse_with(
+            text,
+            syntax,
+            EditRules::Improved,
+        )?))
+    }
+
+    pub fn from_document(document: Document) -> PeConf {
+        let analysis = lint::analyze(&document);
+        PeConf { document, analysis }
+    }
+
+    pub fn document(&self) -> &Document {
+        &self.document
+    }
+
+    pub fn analysis(&self) -> &Analysis {
+        &self.analysis
+    }
+
+    /// Plans `opt-out` ([`plan::opt_out_document`]).
+    pub fn opt_out(self) -> Result<PeConfChange, PlanError> {
+        let planned = plan::opt_out_document(self.document)?;
+        Ok(PeConfChange::new(self.analysis, planned))
+    }
+
+    /// Plans `opt-in` ([`plan::opt_in_edit`]).
+    pub fn opt_in(self, explicit: bool) -> Result<PeConfChange, PlanError> {
+        self.apply(&[plan::opt_in_edit(explicit)])
+    }
+
+    /// Plans any edits ([`plan::apply_to`]).
+    pub fn apply(self, edits: &[Edit]) -> Result<PeConfChange, PlanError> {
+        let planned = plan::apply_to(self.document, edits)?;
+        Ok(PeConfChange::new(self.analysis, planned))
+    }
 }
 
 #[cfg(test)]

@@ -1,11 +1,12 @@
-//! What a command changes in a pe.conf: a list of key edits, applied to the
-//! document one by one, each verified by resolving the text before and after
-//! (an independent HOCON implementation) so that nothing but the edited key
-//! changes meaning. Pure: text in, text out.
+//! What a command changes in a pe.conf: a list of key edits, applied one by
+//! one to a working copy of the parsed document, then checked together: the
+//! text they would write is parsed again from scratch and resolved, and must
+//! mean the document before with exactly those keys changed
+//! ([`crate::hocon::semantic::verify`]). Pure: documents in, documents out.
 
-use super::{ANALYTICS_PATH, NESTED_ANALYTICS_PATH};
+use super::{ANALYTICS_KEY, ANALYTICS_PATH, NESTED_ANALYTICS_PATH};
 use crate::hocon::semantic::{self, Change, SemanticError};
-use crate::hocon::{Document, EditRules, HoconError, Syntax};
+use crate::hocon::{Document, EditRules, HoconError, Syntax, ValueKind};
 use serde::Serialize;
 use thiserror::Error;
 
@@ -27,7 +28,8 @@ pub enum PlanError {
     Semantic(#[from] SemanticError),
 }
 
-/// The outcome of planning: the text before and after.
+/// The outcome of planning: the document before, and after (parsed from
+/// the text that would be written, by the check).
 #[derive(Clone, Debug)]
 pub struct Planned {
     pub before: Document,
@@ -38,94 +40,149 @@ pub struct Planned {
 
 impl Planned {
     pub fn changed(&self) -> bool {
-        self.before.render() != self.after.render()
+        !self.edits.is_empty()
     }
 }
 
-/// Applies `edits` to `text`, verifying each.
-pub fn apply(text: &str, syntax: Syntax, edits: &[Edit]) -> Result<Planned, PlanError> {
-    let before = Document::parse_with(text, syntax, EditRules::Improved)?;
-    let mut doc = before.clone();
-    let mut applied = Vec::new();
+/// Edits applied to a working copy, and what the check will expect.
+struct Session {
+    before: Document,
+    work: Document,
+    /// The working copy's text after the last edit that changed it.
+    text: String,
+    applied: Vec<Edit>,
+    checks: Vec<(Vec<String>, String, bool)>,
+}
+
+impl Session {
+    fn new(before: Document) -> Session {
+        let work = before.clone();
+        let text = before.render();
+        Session {
+            before,
+            work,
+            text,
+            applied: Vec::new(),
+            checks: Vec::new(),
+        }
+    }
+
+    /// Applies one edit if it changes the text; returns whether it did.
+    fn apply(&mut self, edit: &Edit) -> Result<bool, PlanError> {
+        let (path, value) = match edit {
+            Edit::Set { path, value } => {
+                self.work.set(path, value)?;
+                (path, Some(value))
+            }
+            Edit::Remove { path } => {
+                self.work.remove(path)?;
+                (path, None)
+            }
+        };
+        let text = self.work.render();
+        if text == self.text {
+            return Ok(false);
+        }
+        self.text = text;
+        let elements = self.work.parse_path(path, self.work.syntax())?.elements;
+        self.checks.push((
+            elements,
+            value.cloned().unwrap_or_default(),
+            value.is_some(),
+        ));
+        self.applied.push(edit.clone());
+        Ok(true)
+    }
+
+    /// Checks the edits together and hands the documents over.
+    fn finish(self) -> Result<Planned, PlanError> {
+        if self.applied.is_empty() {
+            return Ok(Planned {
+                before: self.before,
+                after: self.work,
+                edits: Vec::new(),
+            });
+        }
+        let checks: Vec<(Vec<String>, Change)> = self
+            .checks
+            .iter()
+            .map(|(path, value, set)| {
+                let change = if *set {
+                    Change::Set(value.as_str())
+                } else {
+                    Change::Remove
+                };
+                (path.clone(), change)
+            })
+            .collect();
+        let after = semantic::verify(&self.before, &self.text, &checks)?;
+        Ok(Planned {
+            before: self.before,
+            after,
+            edits: self.applied,
+        })
+    }
+}
+
+/// Applies `edits` to a parsed document, checking them.
+pub fn apply_to(before: Document, edits: &[Edit]) -> Result<Planned, PlanError> {
+    let mut session = Session::new(before);
     for edit in edits {
-        if apply_one(&mut doc, edit)? {
-            applied.push(edit.clone());
-        }
+        session.apply(edit)?;
     }
-    Ok(Planned {
-        before,
-        after: doc,
-        edits: applied,
-    })
+    session.finish()
 }
 
-/// Applies one edit if it changes the text; returns whether it did.
-fn apply_one(doc: &mut Document, edit: &Edit) -> Result<bool, PlanError> {
-    let old = doc.render();
-    let mut next = doc.clone();
-    let (path, change) = match edit {
-        Edit::Set { path, value } => {
-            next.set(path, value)?;
-            (path, Change::Set(value))
-        }
-        Edit::Remove { path } => {
-            next.remove(path)?;
-            (path, Change::Remove)
-        }
-    };
-    let new = next.render();
-    if new == old {
-        return Ok(false);
-    }
-    let elements = doc.parse_path(path, doc.syntax())?.elements;
-    semantic::verify_edit(&old, &new, doc.syntax(), &elements, change)?;
-    *doc = next;
-    Ok(true)
+/// Applies `edits` to `text`, checking them.
+pub fn apply(text: &str, syntax: Syntax, edits: &[Edit]) -> Result<Planned, PlanError> {
+    apply_to(
+        Document::parse_with(text, syntax, EditRules::Improved)?,
+        edits,
+    )
 }
 
 /// The edits that opt a pe.conf out: misleading nested or dotted spellings
 /// of the key go (and a `puppet_enterprise { }` left empty by that), and the
 /// real key becomes the boolean `false` (duplicates and string values are
 /// replaced by the set itself).
-pub fn opt_out(text: &str, syntax: Syntax) -> Result<Planned, PlanError> {
-    let mut first = vec![Edit::Remove {
-        path: NESTED_ANALYTICS_PATH.into(),
-    }];
+pub fn opt_out_document(before: Document) -> Result<Planned, PlanError> {
     // `key += x` would stay `+=` under a set (ruby-hocon keeps separators),
-    // which appends instead of setting: take such fields out first.
-    let doc = Document::parse_with(text, syntax, EditRules::Improved)?;
-    let appends = doc
-        .fields()
-        .iter()
-        .any(|f| f.path == [super::ANALYTICS_KEY] && f.separator.as_deref() == Some("+="));
+    // which appends instead of setting: such fields go first. They are root
+    // fields (values kept lazily hold no `+=`).
+    let mut appends = false;
+    before.walk_fields(&|_| false, &mut |f| {
+        appends |= f.path.len() == 1 && f.path[0] == ANALYTICS_KEY && f.separator == Some("+=");
+    });
+    let mut session = Session::new(before);
+    let nested = session.apply(&Edit::Remove {
+        path: NESTED_ANALYTICS_PATH.into(),
+    })?;
     if appends {
-        first.push(Edit::Remove {
+        session.apply(&Edit::Remove {
             path: ANALYTICS_PATH.into(),
-        });
+        })?;
     }
-    let mut planned = apply(text, syntax, &first)?;
-    if !planned.edits.is_empty() && puppet_enterprise_is_empty(&planned.after) {
-        let remove_parent = Edit::Remove {
+    if nested && puppet_enterprise_is_empty(&session.work, &session.text) {
+        session.apply(&Edit::Remove {
             path: "puppet_enterprise".into(),
-        };
-        if apply_one(&mut planned.after, &remove_parent)? {
-            planned.edits.push(remove_parent);
-        }
+        })?;
     }
-    let set = Edit::Set {
+    session.apply(&Edit::Set {
         path: ANALYTICS_PATH.into(),
         value: "false".into(),
-    };
-    if apply_one(&mut planned.after, &set)? {
-        planned.edits.push(set);
-    }
-    Ok(planned)
+    })?;
+    session.finish()
 }
 
-/// The edits that opt a pe.conf back in: the key is removed, so PE's default
+/// [`opt_out_document`] on text.
+pub fn opt_out(text: &str, syntax: Syntax) -> Result<Planned, PlanError> {
+    opt_out_document(Document::parse_with(text, syntax, EditRules::Improved)?)
+}
+
+/// The edit that opts a pe.conf back in: the key is removed, so PE's default
 /// (true) applies; with `explicit`, it is set to `true` instead.
-pub fn opt_in(text: &str, syntax: Syntax, explicit: bool) -> Result<Planned, PlanError> {
-    let edit = if explicit {
+pub fn opt_in_edit(explicit: bool) -> Edit {
+    if explicit {
         Edit::Set {
             path: ANALYTICS_PATH.into(),
             value: "true".into(),
@@ -134,21 +191,40 @@ pub fn opt_in(text: &str, syntax: Syntax, explicit: bool) -> Result<Planned, Pla
         Edit::Remove {
             path: ANALYTICS_PATH.into(),
         }
-    };
-    apply(text, syntax, &[edit])
+    }
 }
 
-/// Whether the document has a `puppet_enterprise` object with nothing in it.
-fn puppet_enterprise_is_empty(doc: &Document) -> bool {
-    let fields = doc.fields();
-    let own: Vec<_> = fields
-        .iter()
-        .filter(|f| f.path.first().is_some_and(|k| k == "puppet_enterprise"))
-        .collect();
-    !own.is_empty()
-        && own
-            .iter()
-            .all(|f| f.path.len() == 1 && f.value_kind == crate::hocon::ValueKind::Object)
+/// [`opt_in_edit`] applied to `text`.
+pub fn opt_in(text: &str, syntax: Syntax, explicit: bool) -> Result<Planned, PlanError> {
+    apply(text, syntax, &[opt_in_edit(explicit)])
+}
+
+/// Whether the document (whose text is `text`) has `puppet_enterprise`
+/// objects and nothing in any of them: no field, no include.
+fn puppet_enterprise_is_empty(doc: &Document, text: &str) -> bool {
+    let mut found = false;
+    let mut empty = true;
+    doc.walk_fields(&|_| false, &mut |f| {
+        if f.path.first().is_none_or(|k| k != "puppet_enterprise") {
+            return;
+        }
+        found = true;
+        if f.path.len() > 1 || f.value_kind != ValueKind::Object {
+            empty = false;
+            return;
+        }
+        // Its value on its own (a value kept lazily was not walked into).
+        let inner = &text[f.value_span.0..f.value_span.1];
+        let has_content = Document::parse(inner).map_or(true, |d| {
+            let mut any = !d.includes().is_empty();
+            d.walk_fields(&|_| true, &mut |_| any = true);
+            any
+        });
+        if has_content {
+            empty = false;
+        }
+    });
+    found && empty
 }
 
 #[cfg(test)]
@@ -164,6 +240,23 @@ mod tests {
             "{\n  \"a::b\": 1\n  \"puppet_enterprise::send_analytics_data\": false\n}\n"
         );
         assert_eq!(planned.edits.len(), 3);
+    }
+
+    #[test]
+    fn a_puppet_enterprise_object_with_anything_left_stays() {
+        for text in [
+            "puppet_enterprise { send_analytics_data = false, x: 1 }\n",
+            "puppet_enterprise { send_analytics_data = false }\npuppet_enterprise { y: [1] }\n",
+            "puppet_enterprise { send_analytics_data = false, include \"x.conf\" }\n",
+        ] {
+            let planned = opt_out(text, Syntax::Conf).unwrap();
+            assert!(
+                planned.after.render().contains("puppet_enterprise {"),
+                "{text}: {}",
+                planned.after.render()
+            );
+            assert_eq!(planned.edits.len(), 2, "{text}");
+        }
     }
 
     #[test]

@@ -1,15 +1,52 @@
-//! What the resolver (`hocon-parser`) must not be given: inputs on which it
-//! recurses without end or beyond any stack (found by fuzzing it: a
-//! substitution naming an object that contains it, cycles through object
-//! paths, `+=` mixed with substitutions, very long substitution chains or
-//! dotted keys). They are refused with a message instead, before resolving.
-//! Written against the crate's public tokenizer; adapted from the helper
-//! that measured the crate (see the closing note of issue 2).
+//! The `hocon-parser` crate as a test-time oracle of the resolver
+//! (src/hocon/resolve/): differential tests and the `resolve` fuzz target
+//! (which includes this file). The crate recursed without end on some inputs
+//! (found by fuzzing it when the tool used it at run time), so inputs it
+//! cannot take are refused first, and it runs on a thread with a large stack
+//! with its panics caught.
 
-pub(super) fn precheck_tokens(
-    tokens: &[hocon::Token],
-    includes_allowed: bool,
-) -> Result<(), String> {
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// hocon-parser's resolution of `text` (includes not followed), or why not.
+/// `Err` starting with "refused:" when the input is one it cannot take.
+pub fn resolve_text(text: &str) -> Result<Value, String> {
+    let text = text.to_string();
+    guarded(move || {
+        let tokens = hocon::tokenize(&text).map_err(|e| e.to_string())?;
+        precheck_tokens(&tokens, false).map_err(|e| format!("refused: {e}"))?;
+        let opts = hocon::ParseOptions::defaults().with_origin_description("pe.conf".into());
+        let config = hocon::parse_string_with_options(&text, opts).map_err(|e| e.to_string())?;
+        config.deserialize::<Value>().map_err(|e| e.to_string())
+    })
+}
+
+/// hocon-parser's resolution of the file at `path` (includes followed).
+pub fn resolve_file(path: &Path) -> Result<Value, String> {
+    let path: PathBuf = path.to_path_buf();
+    guarded(move || {
+        let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
+        let tokens = hocon::tokenize(&text).map_err(|e| e.to_string())?;
+        precheck_tokens(&tokens, true).map_err(|e| format!("refused: {e}"))?;
+        let config = hocon::parse_file(&path).map_err(|e| e.to_string())?;
+        config.deserialize::<Value>().map_err(|e| e.to_string())
+    })
+}
+
+fn guarded(work: impl FnOnce() -> Result<Value, String> + Send + 'static) -> Result<Value, String> {
+    const STACK: usize = 256 * 1024 * 1024;
+    std::thread::Builder::new()
+        .name("hocon-parser".into())
+        .stack_size(STACK)
+        .spawn(work)
+        .map_err(|e| format!("cannot start a thread: {e}"))?
+        .join()
+        .unwrap_or_else(|_| Err("refused: hocon-parser panicked".into()))
+}
+
+pub fn precheck_tokens(tokens: &[hocon::Token], includes_allowed: bool) -> Result<(), String> {
     use hocon::TokenKind as K;
     const MAX_DEPTH: usize = 128;
     const MAX_SUBSTITUTIONS: usize = 1_000;
