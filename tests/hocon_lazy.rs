@@ -418,3 +418,52 @@ fn edges_of_the_plain_line_reader() {
         assert_agree(text, "an edge case");
     }
 }
+
+/// Documents long enough to be kept as several runs of members (issue 15):
+/// edits of keys at the start, in the middle, at a run's border, at the end,
+/// and of absent keys, with duplicates in different runs and non-plain
+/// fields between runs, give the same text as on the built document.
+#[test]
+fn edits_across_runs_of_members_give_the_same_text() {
+    for (braced, crlf) in [(true, false), (false, false), (true, true)] {
+        let nl = if crlf { "\r\n" } else { "\n" };
+        let mut text = String::new();
+        if braced {
+            text.push_str(&format!("# head{nl}{{{nl}"));
+        }
+        for i in 0..600 {
+            let line = match i % 7 {
+                0 => format!("  \"k{i}\": {{ \"a\": {i}, \"b\": [1, 2] }}"),
+                1 => format!("  k{i} = \"v{i}\" # c"),
+                2 => format!("  dup: {i},"),
+                // Not plain: a concatenation, a substitution-free dotted key.
+                3 if i % 3 == 0 => format!("  c{i}: foo bar"),
+                3 => format!("  d.e{i}: true"),
+                4 => "  // comment".to_string(),
+                _ => format!("  \"x::y{i}\": null"),
+            };
+            text.push_str(&line);
+            text.push_str(nl);
+        }
+        if braced {
+            text.push_str(&format!("}}{nl}"));
+        }
+        let doc = Document::parse(&text).unwrap();
+        assert_eq!(doc.render(), text);
+        for path in [
+            "\"k0\"",
+            "k1",
+            "dup",
+            "k301",
+            "\"k302\".a",
+            "\"x::y599\"",
+            "d",
+            "d.e10",
+            "absent",
+            "k596",
+            "c3",
+        ] {
+            same_edits(&text, path).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+}

@@ -149,7 +149,7 @@ fn get(
         .map_err(Failure::error)?;
     // The value PE would see: includes followed, substitutions resolved
     // (the document as parsed above: one parse).
-    let resolved = resolve::document_at(&doc, path)
+    let resolved = resolve::document_at_key(&doc, path, &expr.elements[0])
         .map_err(|e| Failure::error(format!("{}: cannot resolve the file: {e}", path.display())))?;
     let value = resolved.get(&expr.elements);
     let Some(v) = value.as_ref() else {

@@ -102,6 +102,43 @@ impl Editor<'_> {
         Ok(())
     }
 
+    /// Builds the nodes of the runs of root members kept as spans
+    /// ([`Node::Members`]) that an edit of `desired` looks at: runs holding a
+    /// key on its way, runs next to such a key (a removed field's line and
+    /// comma), and the first and last runs (a new field takes its
+    /// indentation from the first line and goes at the end). Every other run
+    /// holds only fields the edit passes over, and is copied as it is.
+    pub fn expand_runs_for(&mut self, children: &mut Vec<Node>, desired: &[String]) {
+        let runs: Vec<usize> = children
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| matches!(c, Node::Members(..)))
+            .map(|(i, _)| i)
+            .collect();
+        let (Some(&first), Some(&last)) = (runs.first(), runs.last()) else {
+            return;
+        };
+        let finder = memchr::memmem::Finder::new(desired.first().map_or("", String::as_str));
+        let related: Vec<bool> = children
+            .iter()
+            .map(|c| match c {
+                Node::Field(_) => {
+                    let key = self.relation(c, desired);
+                    key.exact || key.key_under_desired || key.desired_under_key
+                }
+                Node::Members(t, ..) => run_holds_key(t.text(self.buf), desired.first(), &finder),
+                _ => false,
+            })
+            .collect();
+        let near = |i: usize| {
+            related[i] || (i > 0 && related[i - 1]) || related.get(i + 1).copied().unwrap_or(false)
+        };
+        let ruby_cr = self.rules == EditRules::Ruby;
+        lazy::expand_members_in(children, self.buf, self.syntax, ruby_cr, &|i, _| {
+            i == first || i == last || near(i)
+        });
+    }
+
     /// Whether a field sets `desired` or something below it.
     pub fn has_value(&self, children: &[Node], desired: &[String]) -> bool {
         children.iter().any(|node| {
@@ -537,6 +574,35 @@ fn drop_orphan_commas(children: &mut Vec<Node>) {
 
 /// A copy of a complex value with `indentation` added after each of its line
 /// breaks, recursively (ruby-hocon's `indent_text`).
+/// Whether a run of members has a member whose key is `key` (any key when
+/// `key` is `None`).
+fn run_holds_key(text: &str, key: Option<&String>, finder: &memchr::memmem::Finder) -> bool {
+    let Some(key) = key else {
+        return true;
+    };
+    let bytes = text.as_bytes();
+    if finder.find(bytes).is_none() && memchr::memchr(b'\\', bytes).is_none() {
+        return false;
+    }
+    let mut depth = 0usize;
+    let mut found = false;
+    super::plain::read_members(text, 0, text.len(), &mut |e| match e {
+        super::plain::Event::Key { start, end, .. } if depth == 0 => {
+            let raw = &text[start..end];
+            let name = match raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
+                Some(inner) if !raw.contains('\\') => std::borrow::Cow::Borrowed(inner),
+                Some(_) => std::borrow::Cow::Owned(super::path::string_value(raw)),
+                None => std::borrow::Cow::Borrowed(raw),
+            };
+            found |= name == key.as_str();
+        }
+        super::plain::Event::Open { .. } => depth += 1,
+        super::plain::Event::Close { .. } => depth -= 1,
+        _ => {}
+    });
+    found
+}
+
 pub fn indent_text(node: &Node, indentation: &Node) -> Node {
     let rebuild = |children: &[Node]| -> Vec<Node> {
         let mut out = Vec::with_capacity(children.len());

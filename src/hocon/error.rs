@@ -24,34 +24,35 @@ impl Location {
     }
 }
 
-/// Where the lines of a text start, found once, so that any number of
-/// offsets can be located each in logarithmic time (locating each from the
-/// start of the text made linting quadratic).
-#[derive(Clone, Debug)]
-pub struct LineIndex<'t> {
-    text: &'t str,
-    starts: Vec<usize>,
-}
-
-impl<'t> LineIndex<'t> {
-    pub fn new(text: &'t str) -> LineIndex<'t> {
-        let mut starts = Vec::with_capacity(text.len() / 40 + 1);
-        starts.push(0);
-        starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
-        LineIndex { text, starts }
-    }
-
-    /// The line and column of byte `offset`, as [`Location::of_offset`] gives them.
-    pub fn locate(&self, offset: usize) -> Location {
-        let mut offset = offset.min(self.text.len());
-        while !self.text.is_char_boundary(offset) {
-            offset -= 1;
+/// The lines and columns of many byte offsets of one text, found in one
+/// pass over it (locating each offset from the start of the text made the
+/// lint quadratic), without an index of every line (which on a large file
+/// costs more memory than the few offsets need).
+pub fn locate_all(
+    text: &str,
+    offsets: impl IntoIterator<Item = usize>,
+) -> std::collections::HashMap<usize, Location> {
+    let mut sorted: Vec<usize> = offsets.into_iter().collect();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let bytes = text.as_bytes();
+    let mut located = std::collections::HashMap::with_capacity(sorted.len());
+    // Lines before `at`, and where the line holding `at` starts.
+    let (mut at, mut line, mut line_start) = (0, 1, 0);
+    for offset in sorted {
+        let mut end = offset.min(text.len());
+        while !text.is_char_boundary(end) {
+            end -= 1;
         }
-        let line = self.starts.partition_point(|&s| s <= offset);
-        let line_start = self.starts[line - 1];
-        let col = self.text[line_start..offset].chars().count() + 1;
-        Location { line, col }
+        for i in memchr::memchr_iter(b'\n', &bytes[at..end]) {
+            line += 1;
+            line_start = at + i + 1;
+        }
+        at = end;
+        let col = text[line_start..end].chars().count() + 1;
+        located.insert(offset, Location { line, col });
     }
+    located
 }
 
 impl std::fmt::Display for Location {
@@ -65,17 +66,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_line_index_locates_like_a_scan() {
+    fn locating_all_at_once_is_locating_each() {
         let text = "a\n\nbé: 1\r\n  c\n";
-        let index = LineIndex::new(text);
-        for offset in 0..=text.len() + 2 {
+        let offsets: Vec<usize> = (0..=text.len() + 2).rev().collect();
+        let located = locate_all(text, offsets.iter().copied());
+        for offset in offsets {
             assert_eq!(
-                index.locate(offset),
+                located[&offset],
                 Location::of_offset(text, offset),
                 "{offset}"
             );
         }
-        assert_eq!(index.locate(9), Location { line: 3, col: 6 });
+        assert_eq!(located[&9], Location { line: 3, col: 6 });
     }
 }
 

@@ -30,13 +30,44 @@ pub(super) fn build_in(
         | Node::Object(children)
         | Node::Array(children)
         | Node::Concat(children) => {
+            expand_members_in(children, buf, syntax, ruby_cr, &|_, _| true);
             for child in children {
                 build_in(child, buf, syntax, ruby_cr)?;
             }
         }
-        Node::Token(_) | Node::Path(_) | Node::Simple(_) | Node::Removed => {}
+        Node::Token(_) | Node::Path(_) | Node::Simple(_) | Node::Members(..) | Node::Removed => {}
     }
     Ok(())
+}
+
+/// Replaces the runs of members kept as spans ([`Node::Members`]) in
+/// `children` for which `wanted(index, node)` holds by their nodes (whose
+/// values may still be kept lazily).
+pub(super) fn expand_members_in(
+    children: &mut Vec<Node>,
+    buf: &mut String,
+    syntax: Syntax,
+    ruby_cr: bool,
+    wanted: &dyn Fn(usize, &Node) -> bool,
+) {
+    let wanted: Vec<bool> = children
+        .iter()
+        .enumerate()
+        .map(|(i, c)| matches!(c, Node::Members(..)) && wanted(i, c))
+        .collect();
+    if !wanted.contains(&true) {
+        return;
+    }
+    let old = std::mem::take(children);
+    children.reserve(old.len() + 64);
+    for (child, expand) in old.into_iter().zip(wanted) {
+        match child {
+            Node::Members(run, depth, line_end) if expand => children.extend(
+                parser::expand_members(buf, run, depth, line_end, syntax, ruby_cr),
+            ),
+            other => children.push(other),
+        }
+    }
 }
 
 impl Document {

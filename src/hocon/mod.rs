@@ -25,7 +25,7 @@ mod tree;
 mod walk;
 
 pub use edit::EditRules;
-pub use error::{HoconError, LineIndex, Location};
+pub use error::{locate_all, HoconError, Location};
 #[doc(hidden)]
 pub use lazy::lazy_parse_disagreement;
 pub use path::PathExpr;
@@ -106,6 +106,61 @@ impl Document {
             rules,
             newline,
         })
+    }
+
+    /// The document's text, borrowed when it is the input as it was read
+    /// (no BOM, no edit: the buffer holds exactly that), else rendered.
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        if !self.bom && self.pristine() {
+            return std::borrow::Cow::Borrowed(&self.buf);
+        }
+        std::borrow::Cow::Owned(self.render())
+    }
+
+    /// Whether the buffer holds exactly what renders, in order: the tokens
+    /// of the top-level nodes follow each other from the start of the
+    /// buffer to its end (true for a document as parsed, until an edit).
+    fn pristine(&self) -> bool {
+        fn bounds(node: &Node) -> Option<(u32, u32)> {
+            match node {
+                Node::Token(t) | Node::Simple(t) | Node::Lazy(t, _) | Node::Members(t, ..) => {
+                    Some((t.start, t.end))
+                }
+                Node::Path(tokens) => Some((tokens.first()?.start, tokens.last()?.end)),
+                Node::Removed => None,
+                other => {
+                    let c = other.children();
+                    Some((
+                        c.iter().find_map(bounds)?.0,
+                        c.iter().rev().find_map(bounds)?.1,
+                    ))
+                }
+            }
+        }
+        let mut at = 0;
+        for node in &self.root {
+            match bounds(node) {
+                Some((s, e)) if s as usize == at => at = e as usize,
+                Some(_) => return false,
+                None => {}
+            }
+        }
+        at == self.buf.len() && self.render_len() == self.buf.len()
+    }
+
+    /// How long the rendered text is (without the BOM).
+    fn render_len(&self) -> usize {
+        fn len(node: &Node) -> usize {
+            match node {
+                Node::Token(t) | Node::Simple(t) | Node::Lazy(t, _) | Node::Members(t, ..) => {
+                    (t.end - t.start) as usize
+                }
+                Node::Path(tokens) => tokens.iter().map(|t| (t.end - t.start) as usize).sum(),
+                Node::Removed => 0,
+                other => other.children().iter().map(len).sum(),
+            }
+        }
+        self.root.iter().map(len).sum()
     }
 
     /// The document's text: the input byte for byte, plus any edits.
@@ -282,6 +337,7 @@ impl Document {
     fn take_root_for(&mut self, desired: &[String]) -> Result<(Vec<Node>, bool), HoconError> {
         let (children, braceless) = self.root_object()?;
         let mut children = std::mem::take(children);
+        self.editor().expand_runs_for(&mut children, desired);
         let built = self.editor().expand_on_path(&mut children, desired);
         if let Err(e) = built {
             *self.root_object()?.0 = children;

@@ -33,7 +33,38 @@ pub fn parse_document(
 ) -> Result<Vec<Node>, RawError> {
     let mut p = Parser::new(tokens, buf, syntax);
     p.lazy = values == Values::Lazy && syntax == Syntax::Conf;
+    p.runs = p.lazy;
     p.document()
+}
+
+/// The nodes of a run of members kept as one span ([`Node::Members`]): what
+/// reading it with nodes would have built. `ruby_cr` must be what the
+/// document was tokenized with.
+pub fn expand_members(
+    buf: &mut String,
+    run: Token,
+    depth: u8,
+    line_end: u32,
+    syntax: Syntax,
+    ruby_cr: bool,
+) -> Vec<Node> {
+    // The run and the rest of its last line: whether a member ends where it
+    // seems to depends on what follows it on its line.
+    let (start, end) = (run.start as usize, run.end as usize);
+    let text = buf[start..line_end as usize].to_string();
+    let mut p = Parser::new(TokenStream::new(&text, start, syntax, ruby_cr), buf, syntax);
+    p.lazy = true;
+    p.depth = depth as usize;
+    p.run_end = Some(end);
+    let mut nodes = Vec::new();
+    p.plain_members(&mut nodes);
+    debug_assert!(
+        p.tokens.is_at(end),
+        "a run of members did not read back whole: {:?} stopped at {:?} of {start}..{end}",
+        text,
+        p.tokens.position()
+    );
+    nodes
 }
 
 /// The nodes of a value kept lazily: what parsing it in place would have
@@ -114,6 +145,25 @@ struct Parser<'t, 'b> {
     root_seen: bool,
     /// Whether values may be kept as [`Node::Lazy`] (see [`Values::Lazy`]).
     lazy: bool,
+    /// Whether runs of plain members of the root object are kept as
+    /// [`Node::Members`] spans (with lazy values; off when expanding one).
+    runs: bool,
+    /// When expanding a run: where it ends (a buffer offset).
+    run_end: Option<usize>,
+}
+
+/// How long a run of members kept as one span ([`Node::Members`]) gets at
+/// least before it may end, and at most.
+const RUN_MIN_BYTES: usize = 1024;
+const RUN_MAX_BYTES: usize = 64 * 1024;
+
+/// Whether a run may end after the member with this key: one key in
+/// sixteen, by a hash of its bytes (FNV-1a).
+fn ends_run(key: &[u8]) -> bool {
+    let hash = key.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
+        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    });
+    hash >> 60 == 0
 }
 
 /// The deepest nesting accepted: objects, arrays and dotted-key elements
@@ -133,6 +183,8 @@ impl<'t, 'b> Parser<'t, 'b> {
             level: 0,
             root_seen: false,
             lazy: false,
+            runs: false,
+            run_end: None,
         }
     }
 
@@ -391,23 +443,34 @@ impl<'t, 'b> Parser<'t, 'b> {
             ..t
         };
         let mut pos = start - base;
+        // At the root, the run is kept as one span instead of nodes.
+        let run = self.runs && self.level == 1;
+        let mut members = 0;
         // After a member, until a line break or comma ends it.
         let mut in_separator = false;
+        let limit = self.run_end.map_or(bytes.len(), |e| e - base);
         loop {
+            if pos >= limit {
+                break;
+            }
             loop {
                 if in_separator && bytes.get(pos) == Some(&b',') {
-                    nodes.push(Node::Token(at_base(Token::new(
-                        TokenKind::Comma,
-                        pos,
-                        pos + 1,
-                    ))));
+                    if !run {
+                        nodes.push(Node::Token(at_base(Token::new(
+                            TokenKind::Comma,
+                            pos,
+                            pos + 1,
+                        ))));
+                    }
                     pos += 1;
                     in_separator = false;
                     continue;
                 }
                 match skim::gap_token(bytes, pos, crlf) {
                     Some(t) => {
-                        nodes.push(Node::Token(at_base(t)));
+                        if !run {
+                            nodes.push(Node::Token(at_base(t)));
+                        }
                         pos = t.end as usize;
                     }
                     None => break,
@@ -416,6 +479,23 @@ impl<'t, 'b> Parser<'t, 'b> {
             let Some(f) = skim::plain_field(bytes, pos, budget, crlf) else {
                 break;
             };
+            if run {
+                pos = f.value.end();
+                members += 1;
+                in_separator = true;
+                // Runs are kept short, so that what an edit or its check
+                // reads around a change stays small; the object's loop takes
+                // the separator and starts the next run. Where a run ends
+                // depends on the member's key, not on where it is, so that
+                // after a change the runs of two versions of a text line up
+                // again at the next such member.
+                let len = pos - (start - base);
+                let key = &bytes[f.key.start as usize..f.key.end as usize];
+                if (len >= RUN_MIN_BYTES && ends_run(key)) || len >= RUN_MAX_BYTES {
+                    break;
+                }
+                continue;
+            }
             let mut field = Vec::with_capacity(5);
             field.push(Node::Path(vec![at_base(f.key)]));
             for t in [f.blanks_after_key, f.separator, f.blanks_after_separator]
@@ -431,6 +511,27 @@ impl<'t, 'b> Parser<'t, 'b> {
             });
             nodes.push(Node::Field(field));
             in_separator = true;
+        }
+        if run && pos > start - base {
+            // Blanks and comments alone stay nodes: the editor looks at
+            // those around the fields it places.
+            let span = at_base(Token::new(TokenKind::Unquoted, start - base, pos));
+            if members > 0 {
+                let line_end =
+                    memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |i| pos + i + 1);
+                nodes.push(Node::Members(
+                    span,
+                    self.depth as u8,
+                    (line_end + base) as u32,
+                ));
+            } else {
+                let mut gap = start - base;
+                while let Some(t) = skim::gap_token(bytes, gap, crlf).filter(|_| gap < pos) {
+                    nodes.push(Node::Token(at_base(t)));
+                    gap = t.end as usize;
+                }
+                debug_assert_eq!(gap, pos);
+            }
         }
         self.tokens.resume_at(pos + base);
         in_separator
@@ -601,13 +702,16 @@ impl<'t, 'b> Parser<'t, 'b> {
     /// An object's members, after its `{` (or at the start of a braceless root).
     fn object(&mut self, open_curly: Option<Token>) -> Result<Node, RawError> {
         // The root object holds most of a pe.conf's nodes: size it from the
-        // tokens left instead of doubling it (and copying it) ~20 times.
+        // text left instead of doubling it (and copying it) many times. With
+        // runs of members kept as spans (about one node per kilobyte), far
+        // fewer nodes are needed than with a node per token.
         let mut nodes = if self.root_seen {
             // Braces, blanks, line breaks and commas around a few fields.
             Vec::with_capacity(16)
         } else {
             self.root_seen = true;
-            Vec::with_capacity(self.tokens.remaining() / 16 + 8)
+            let per_node = if self.runs { 256 } else { 16 };
+            Vec::with_capacity(self.tokens.remaining() / per_node + 8)
         };
         let mut after_comma = false;
         let had_open_curly = open_curly.is_some();

@@ -53,6 +53,40 @@ pub fn read(text: &str, start: usize, f: &mut impl FnMut(Event)) -> Option<usize
     Some(r.pos)
 }
 
+/// Reads the members of a run kept as one span ([`Node::Members`]):
+/// `text[start..end]` holds members on plain lines and the blanks, comments,
+/// line breaks and commas between them. Each member is a [`Event::Key`]
+/// followed by its value's events; there is no enclosing `Open`.
+///
+/// [`Node::Members`]: super::tree::Node::Members
+pub fn read_members(text: &str, start: usize, end: usize, f: &mut impl FnMut(Event)) -> Option<()> {
+    let mut r = Reader {
+        b: &text.as_bytes()[..end],
+        pos: start,
+    };
+    // A member's comma may follow it on a later line (the parser takes it
+    // there, at the root).
+    let mut after_member = false;
+    loop {
+        r.gap();
+        if after_member && r.at(0) == b',' {
+            r.pos += 1;
+            after_member = false;
+            continue;
+        }
+        if r.pos >= end {
+            return Some(());
+        }
+        r.member(f)?;
+        after_member = true;
+        r.blanks();
+        if r.at(0) == b',' {
+            r.pos += 1;
+            after_member = false;
+        }
+    }
+}
+
 struct Reader<'a> {
     b: &'a [u8],
     pos: usize,
@@ -211,6 +245,19 @@ impl Reader<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn members_read_without_braces() {
+        let text = "\n  \"a\": 1,\n  b { c: [2] } # x\n  d = \"e\"\n";
+        let mut keys = Vec::new();
+        read_members(text, 0, text.len(), &mut |e| {
+            if let Event::Key { start, end, .. } = e {
+                keys.push(&text[start..end]);
+            }
+        })
+        .unwrap();
+        assert_eq!(keys, ["\"a\"", "b", "c", "d"]);
+    }
 
     #[test]
     fn events_follow_the_text() {

@@ -14,7 +14,11 @@
 //! ruby-hocon and the resolver against ruby-hocon and `hocon-parser`
 //! (tests/resolve_oracles.rs, fuzz target `resolve`).
 
+use super::path::{key_elements, simple_key, string_value};
+use super::plain::{self, Event};
 use super::resolve::{self, same, Value};
+use super::token::TokenKind;
+use super::tree::Node;
 use super::{Document, EditRules, Syntax};
 use serde_json::Value as Json;
 use std::rc::Rc;
@@ -66,11 +70,35 @@ pub fn verify(
     after: &str,
     edits: &[(Vec<String>, Change)],
 ) -> Result<Document, SemanticError> {
-    let old = resolve::document(before).map_err(SemanticError::Unresolvable)?;
+    verify_with(before, after, edits, true)
+}
+
+/// [`verify`], comparing only the keys the change touches when `local` (and
+/// that can be shown to suffice), else the whole documents.
+fn verify_with(
+    before: &Document,
+    after: &str,
+    edits: &[(Vec<String>, Change)],
+    local: bool,
+) -> Result<Document, SemanticError> {
     let parsed = Document::parse_with(after, before.syntax(), EditRules::Improved)
         .map_err(|e| SemanticError::EditedUnresolvable(e.to_string()))?;
+    // Only the keys the change touches, when the rest provably means the
+    // same (see `changed_keys`); else the whole of both.
+    let keys = match !local || resolve::may_substitute(before) || resolve::may_substitute(&parsed) {
+        true => None,
+        false => changed_keys(before, &parsed, edits),
+    };
+    let keys: Option<Vec<&str>> = keys
+        .as_ref()
+        .map(|k| k.iter().map(String::as_str).collect());
+    let resolve_one = |doc| match &keys {
+        Some(keys) => resolve::document_keys(doc, keys),
+        None => resolve::document(doc),
+    };
+    let old = resolve_one(before).map_err(SemanticError::Unresolvable)?;
     {
-        let new = resolve::document(&parsed).map_err(SemanticError::EditedUnresolvable)?;
+        let new = resolve_one(&parsed).map_err(SemanticError::EditedUnresolvable)?;
         let new = new.root();
         let mut expected = old.into_root();
         for (path, change) in edits {
@@ -108,7 +136,7 @@ pub fn verify(
                 }
             }
         }
-        if let Some((at, what)) = first_difference(&expected, new, &mut Vec::new()) {
+        if let Some((at, what)) = first_difference(&expected, new) {
             return Err(SemanticError::Mismatch {
                 path: if at.is_empty() {
                     "the document".into()
@@ -120,6 +148,247 @@ pub fn verify(
         }
     }
     Ok(parsed)
+}
+
+/// One meaningful child of a root object, for lining two documents up: a
+/// field, a member of a run kept as a span, a whole run (until it needs to
+/// be read member by member), an include.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Unit {
+    start: usize,
+    end: usize,
+    /// The first key element of a field or member.
+    key: Option<String>,
+    /// A run of members not read yet.
+    run: bool,
+}
+
+/// Where a node's text lies in the buffer (for a document as parsed, where
+/// tokens follow each other).
+fn span_of(node: &Node) -> Option<(usize, usize)> {
+    match node {
+        Node::Token(t) | Node::Simple(t) | Node::Lazy(t, _) | Node::Members(t, ..) => {
+            Some((t.start as usize, t.end as usize))
+        }
+        Node::Path(tokens) => Some((tokens.first()?.start as usize, tokens.last()?.end as usize)),
+        Node::Removed => None,
+        other => {
+            let children = other.children();
+            let first = children.iter().find_map(span_of)?;
+            let last = children.iter().rev().find_map(span_of)?;
+            Some((first.0, last.1))
+        }
+    }
+}
+
+/// The root object's span, whether it has braces, and its units (runs of
+/// members whole).
+fn units(doc: &Document) -> Option<(usize, usize, bool, Vec<Unit>)> {
+    let root = doc.root.iter().find(|n| !matches!(n, Node::Token(_)))?;
+    let Node::Object(children) = root else {
+        return None;
+    };
+    let (start, end) = span_of(root).unwrap_or((0, 0));
+    let braced = children
+        .first()
+        .is_some_and(|c| c.is_token(TokenKind::OpenCurly));
+    let mut out = Vec::with_capacity(64);
+    for child in children {
+        let key = match child {
+            Node::Field(_) => {
+                let tokens = child.field_path()?;
+                Some(match simple_key(tokens, &doc.buf) {
+                    Some(k) => k.to_string(),
+                    None => key_elements(tokens, &doc.buf).into_iter().next()?,
+                })
+            }
+            Node::Members(..) | Node::Include(_) => None,
+            _ => continue,
+        };
+        let (s, e) = span_of(child)?;
+        out.push(Unit {
+            start: s,
+            end: e,
+            key,
+            run: matches!(child, Node::Members(..)),
+        });
+    }
+    Some((start, end, braced, out))
+}
+
+/// The members of the run at `units[i]`, in its place.
+fn read_run(doc: &Document, units: &mut Vec<Unit>, i: usize) -> Option<()> {
+    let (base, end) = (units[i].start, units[i].end);
+    let text = &doc.buf[base..end];
+    let mut members = Vec::new();
+    let mut depth = 0usize;
+    let mut pending: Option<(usize, String)> = None;
+    let mut done = |pending: &mut Option<(usize, String)>, end: usize| {
+        if let Some((s, key)) = pending.take() {
+            members.push(Unit {
+                start: s,
+                end: base + end,
+                key: Some(key),
+                run: false,
+            });
+        }
+    };
+    plain::read_members(text, 0, text.len(), &mut |e| match e {
+        Event::Key { start, end, .. } if depth == 0 => {
+            let raw = &text[start..end];
+            let key = match raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
+                Some(inner) if !raw.contains('\\') => inner.to_string(),
+                Some(_) => string_value(raw),
+                None => raw.to_string(),
+            };
+            pending = Some((base + start, key));
+        }
+        Event::Scalar { end, .. } if depth == 0 => done(&mut pending, end),
+        Event::Open { .. } => depth += 1,
+        Event::Close { end } => {
+            depth -= 1;
+            if depth == 0 {
+                done(&mut pending, end);
+            }
+        }
+        _ => {}
+    })?;
+    units.splice(i..=i, members);
+    Some(())
+}
+
+#[doc(hidden)]
+/// How many bytes two texts share at their start (compared a block at a
+/// time: the texts of an edit are the same for all but a few bytes).
+pub fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    const BLOCK: usize = 64;
+    let n = a.len().min(b.len());
+    let mut i = 0;
+    while i + BLOCK <= n && a[i..i + BLOCK] == b[i..i + BLOCK] {
+        i += BLOCK;
+    }
+    i + a[i..n]
+        .iter()
+        .zip(&b[i..n])
+        .take_while(|(x, y)| x == y)
+        .count()
+}
+
+#[doc(hidden)]
+/// How many bytes two texts share at their end.
+pub fn common_suffix(a: &[u8], b: &[u8]) -> usize {
+    const BLOCK: usize = 64;
+    let n = a.len().min(b.len());
+    let (la, lb) = (a.len(), b.len());
+    let mut i = 0;
+    while i + BLOCK <= n && a[la - i - BLOCK..la - i] == b[lb - i - BLOCK..lb - i] {
+        i += BLOCK;
+    }
+    i + a[..la - i]
+        .iter()
+        .rev()
+        .zip(b[..lb - i].iter().rev())
+        .take(n - i)
+        .take_while(|(x, y)| x == y)
+        .count()
+}
+
+/// The root keys whose meaning a change from `before` to `after` may touch
+/// (with the edited ones), or `None` when that cannot be shown and the whole
+/// documents are to be compared.
+///
+/// The two texts are the same up to byte `p` and from `s` bytes before
+/// their ends. When both parse to a root object holding that change, with
+/// the same fields (and members of runs) at the same places before `p`, and
+/// the same ones at the same distances from the end after it, every other
+/// key is defined by the same bytes read the same way in both; without
+/// substitutions (the caller's condition) it means the same. Only keys with
+/// a definition in the changed part can differ. Runs of members are read
+/// member by member only where the two documents' runs do not line up
+/// whole: in the changed part, and until their ends meet again after it.
+fn changed_keys(
+    before: &Document,
+    after: &Document,
+    edits: &[(Vec<String>, Change)],
+) -> Option<Vec<String>> {
+    if before.bom != after.bom || before.syntax() != after.syntax() {
+        return None;
+    }
+    let edited = edits.iter().filter_map(|(path, _)| path.first().cloned());
+    let (a, b) = (before.buf.as_bytes(), after.buf.as_bytes());
+    if a == b {
+        return Some(edited.collect());
+    }
+    let p = common_prefix(a, b);
+    let limit = a.len().min(b.len()) - p;
+    let s = common_suffix(&a[p..], &b[p..]).min(limit);
+    let (a_start, a_end, a_braced, mut ua) = units(before)?;
+    let (b_start, b_end, b_braced, mut ub) = units(after)?;
+    let inside = |start: usize, end: usize, len: usize| start <= p && end >= len - s;
+    if a_braced != b_braced || !inside(a_start, a_end, a.len()) || !inside(b_start, b_end, b.len())
+    {
+        return None;
+    }
+    // The units before the change: the same in both.
+    let mut head = 0;
+    while head < ua.len() && head < ub.len() {
+        let (x, y) = (&ua[head], &ub[head]);
+        if x.start >= p && y.start >= p {
+            break;
+        }
+        if x.run && (x.end > p || x != y) {
+            read_run(before, &mut ua, head)?;
+            continue;
+        }
+        if y.run && (y.end > p || x != y) {
+            read_run(after, &mut ub, head)?;
+            continue;
+        }
+        if x != y || x.end > p {
+            break;
+        }
+        head += 1;
+    }
+    // The units after it: the same at the same distances from the end.
+    let (la, lb) = (a.len(), b.len());
+    let mut tail = 0;
+    while tail < ua.len() - head && tail < ub.len() - head {
+        let (i, j) = (ua.len() - 1 - tail, ub.len() - 1 - tail);
+        let (x, y) = (&ua[i], &ub[j]);
+        if x.end <= la - s && y.end <= lb - s {
+            break;
+        }
+        let same = la - x.start == lb - y.start && la - x.end == lb - y.end && x.key == y.key;
+        let in_change = x.start < la - s || y.start < lb - s;
+        if x.run && (in_change || !same) {
+            read_run(before, &mut ua, i)?;
+            continue;
+        }
+        if y.run && (in_change || !same) {
+            read_run(after, &mut ub, j)?;
+            continue;
+        }
+        if !same || in_change {
+            break;
+        }
+        tail += 1;
+    }
+    // The changed part: every key defined there, runs read.
+    let mut keys: Vec<String> = edited.collect();
+    for (doc, units) in [(before, &mut ua), (after, &mut ub)] {
+        let mut i = head;
+        while i < units.len() - tail {
+            if units[i].run {
+                read_run(doc, units, i)?;
+                continue;
+            }
+            keys.extend(units[i].key.clone());
+            i += 1;
+        }
+    }
+    keys.sort();
+    keys.dedup();
+    Some(keys)
 }
 
 /// [`verify`] on texts, for one edit (tests).
@@ -202,37 +471,42 @@ fn prune_emptied_parents(expected: &mut Value, actual: &Value, path: &[String]) 
     }
 }
 
-/// The first path where two resolved values differ, and how.
-fn first_difference(
-    expected: &Value,
-    actual: &Value,
-    at: &mut Vec<String>,
-) -> Option<(Vec<String>, String)> {
+/// The first path where two resolved values differ, and how. Nothing is
+/// allocated unless they differ (an edit check compares every key of the
+/// document).
+fn first_difference(expected: &Value, actual: &Value) -> Option<(Vec<String>, String)> {
+    difference(expected, actual).map(|(mut reversed, what)| {
+        reversed.reverse();
+        (reversed, what)
+    })
+}
+
+/// [`first_difference`], the path innermost first.
+fn difference(expected: &Value, actual: &Value) -> Option<(Vec<String>, String)> {
     match (expected, actual) {
         (Value::Lazy(a), Value::Lazy(b)) if a == b => None,
         (Value::Lazy(_), _) | (_, Value::Lazy(_)) => {
-            first_difference(&expected.expanded(), &actual.expanded(), at)
+            difference(&expected.expanded(), &actual.expanded())
         }
         (Value::Object(e), Value::Object(a)) => {
             for (k, ev) in &e.map {
-                at.push(k.to_string());
                 match a.map.get(k) {
-                    None => return Some((at.clone(), "be missing".into())),
+                    None => return Some((vec![k.to_string()], "be missing".into())),
                     Some(av) => {
-                        if let Some(d) = first_difference(ev, av, at) {
-                            return Some(d);
+                        if let Some((mut path, what)) = difference(ev, av) {
+                            path.push(k.to_string());
+                            return Some((path, what));
                         }
                     }
                 }
-                at.pop();
             }
-            a.map.keys().find(|k| !e.map.contains_key(*k)).map(|k| {
-                at.push(k.to_string());
-                (at.clone(), "appear".into())
-            })
+            a.map
+                .keys()
+                .find(|k| !e.map.contains_key(*k))
+                .map(|k| (vec![k.to_string()], "appear".to_string()))
         }
         (e, a) if same(e, a) => None,
-        _ => Some((at.clone(), "change value".into())),
+        _ => Some((Vec::new(), "change value".into())),
     }
 }
 
@@ -379,6 +653,161 @@ mod tests {
             .collect::<String>()
             + "a5000: 1\n";
         assert!(resolve(&chain, Syntax::Conf).is_err());
+    }
+
+    /// A document long enough for several runs of members, with
+    /// duplicates, dotted keys and nested objects.
+    fn big_document() -> String {
+        let mut t = String::from("{\n");
+        for i in 0..400 {
+            match i % 6 {
+                0 => t.push_str(&format!("  \"k{i}\": {{ \"a\": {i}, \"b\": [1, 2] }}\n")),
+                1 => t.push_str(&format!("  k{i} = \"v{i}\"\n")),
+                2 => t.push_str(&format!("  dup: {{ x{i}: {i} }}\n")),
+                3 => t.push_str(&format!("  d.e{i}: true\n")),
+                4 => t.push_str("  # comment\n"),
+                _ => t.push_str(&format!("  \"x::y{i}\": null\n")),
+            }
+        }
+        t.push_str("}\n");
+        t
+    }
+
+    fn verdict(r: Result<Document, SemanticError>) -> Result<(), SemanticError> {
+        r.map(|_| ())
+    }
+
+    #[test]
+    fn the_local_check_judges_like_the_whole_one() {
+        let text = big_document();
+        let before = Document::parse(&text).unwrap();
+        let lines: Vec<&str> = text.split_inclusive('\n').collect();
+        type Edits<'c> = Vec<(Vec<String>, Change<'c>)>;
+        let mut cases: Vec<(String, Edits)> = Vec::new();
+        // Real edits.
+        for (path, value) in [
+            ("k1", Some("\"new\"")),
+            ("\"k0\".a", Some("5")),
+            ("dup.x2", Some("0")),
+            ("d.e3", None),
+            ("added", Some("true")),
+            ("k397", None),
+        ] {
+            let mut doc = before.clone();
+            let change = match value {
+                Some(v) => {
+                    doc.set(path, v).unwrap();
+                    Change::Set(v)
+                }
+                None => {
+                    doc.remove(path).unwrap();
+                    Change::Remove
+                }
+            };
+            let elements = doc.parse_path(path, Syntax::Conf).unwrap().elements;
+            cases.push((doc.render(), vec![(elements.clone(), change)]));
+            // The same text checked as an edit of another key.
+            cases.push((doc.render(), vec![(p("k7"), Change::Remove)]));
+            cases.push((doc.render(), Vec::new()));
+        }
+        // Collateral changes near and far, to duplicates, to whitespace.
+        for (at, new_line) in [
+            (1, "  \"k0\": { \"a\": 0, \"b\": [1, 2] }\n"),
+            (3, "  dup: { x2: 3 }\n"),
+            (200, "  k199 = \"changed\"\n"),
+            (201, "  \"k200\":   { \"a\": 200, \"b\": [1, 2] }\n"),
+            (399, "  \"x::y398\": 1\n"),
+            (250, ""),
+            (300, "  dup: 7\n"),
+        ] {
+            let mut changed: Vec<&str> = lines.clone();
+            changed[at] = new_line;
+            let changed = changed.concat();
+            cases.push((changed.clone(), vec![(p("k1"), Change::Set("\"v1\""))]));
+            cases.push((changed, Vec::new()));
+        }
+        // Two changes far apart.
+        let mut two: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        two[2] = "  k1 = \"x\"\n".into();
+        two[390] = "  dup: 0\n".into();
+        cases.push((two.concat(), vec![(p("k1"), Change::Set("\"x\""))]));
+        let mut local_used = 0;
+        for (after, edits) in &cases {
+            let parsed = Document::parse(after).unwrap();
+            if changed_keys(&before, &parsed, edits).is_some_and(|k| k.len() < 10) {
+                local_used += 1;
+            }
+            let local = verdict(verify_with(&before, after, edits, true));
+            let whole = verdict(verify_with(&before, after, edits, false));
+            assert_eq!(local, whole, "{edits:?}");
+        }
+        // The local check is the one that runs for nearly all of them.
+        assert!(
+            local_used * 10 >= cases.len() * 8,
+            "{local_used} of {}",
+            cases.len()
+        );
+    }
+
+    #[test]
+    fn random_changes_are_judged_alike_locally_and_whole() {
+        let text = big_document();
+        let before = Document::parse(&text).unwrap();
+        let lines: Vec<String> = text.split_inclusive('\n').map(String::from).collect();
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let mut compared = 0;
+        for _ in 0..300 {
+            let mut changed = lines.clone();
+            for _ in 0..1 + next(2) {
+                let i = 1 + next(changed.len() - 2);
+                match next(6) {
+                    0 => {
+                        changed.remove(i);
+                    }
+                    1 => {
+                        let l = changed[i].clone();
+                        changed.insert(i, l);
+                    }
+                    2 => {
+                        let j = 1 + next(changed.len() - 2);
+                        changed[i] = changed[j].clone();
+                    }
+                    3 => changed.swap(i, i + 1),
+                    4 => changed[i] = changed[i].replacen(char::is_numeric, "9", 1),
+                    _ => changed.insert(i, format!("  new{}: {}\n", next(50), next(3))),
+                }
+            }
+            let after = changed.concat();
+            if Document::parse(&after).is_err() {
+                continue;
+            }
+            let edits = vec![(p(&format!("k{}", next(400))), Change::Remove)];
+            let local = verdict(verify_with(&before, &after, &edits, true));
+            let whole = verdict(verify_with(&before, &after, &edits, false));
+            assert_eq!(local, whole, "{after}");
+            compared += 1;
+        }
+        assert!(compared > 200, "{compared}");
+    }
+
+    #[test]
+    fn shared_starts_and_ends_are_counted() {
+        let base: Vec<u8> = (0..300u32).map(|i| (i % 251) as u8).collect();
+        for at in [0, 1, 63, 64, 65, 150, 299] {
+            let mut other = base.clone();
+            other[at] ^= 1;
+            assert_eq!(common_prefix(&base, &other), at);
+            assert_eq!(common_suffix(&base, &other), 299 - at);
+        }
+        assert_eq!(common_prefix(&base, &base[..100]), 100);
+        assert_eq!(common_suffix(&base, &base[200..]), 100);
+        assert_eq!(common_suffix(b"xab", b"ab"), 2);
     }
 
     #[test]

@@ -32,6 +32,16 @@ pub enum Node {
     /// values it has skimmed this way (see `skim.rs`); `Document` builds
     /// their nodes when an edit or a walk needs them.
     Lazy(Token, u8),
+    /// A run of members of the root object on plain lines (`"key": value`
+    /// and the blanks, comments, line breaks and commas between them) kept
+    /// as the span of its text, and the depth the parser was at. Most of a
+    /// pe.conf is such lines: the parser reads them without building a node
+    /// each (`Parser::plain_members`), and the nodes are built only where an
+    /// edit needs them (`lazy.rs`). Not a value: a sequence of the object's
+    /// children. The `u32` is where the line the run ends on ends: reading
+    /// the run again looks that far (whether a member ends where it seems to
+    /// depends on what follows it on its line).
+    Members(Token, u8, u32),
     /// Where an edit just deleted a field; lets the tidy-up pass find lines the
     /// edit emptied. Never survives an edit and renders as nothing.
     Removed,
@@ -45,9 +55,12 @@ impl Node {
             | Node::Object(c)
             | Node::Array(c)
             | Node::Concat(c) => c,
-            Node::Token(_) | Node::Path(_) | Node::Simple(_) | Node::Lazy(..) | Node::Removed => {
-                &[]
-            }
+            Node::Token(_)
+            | Node::Path(_)
+            | Node::Simple(_)
+            | Node::Lazy(..)
+            | Node::Members(..)
+            | Node::Removed => &[],
         }
     }
 
@@ -105,7 +118,9 @@ impl Node {
 
     fn write(&self, w: &mut SpanWriter, include_text: Option<&str>) {
         match self {
-            Node::Token(t) | Node::Simple(t) | Node::Lazy(t, _) => w.token(*t),
+            Node::Token(t) | Node::Simple(t) | Node::Lazy(t, _) | Node::Members(t, ..) => {
+                w.token(*t)
+            }
             Node::Path(tokens) => tokens.iter().for_each(|t| w.token(*t)),
             Node::Include(_) if include_text.is_some() => w.text(include_text.unwrap_or("")),
             _ => {
@@ -113,7 +128,10 @@ impl Node {
                 // than through a call each.
                 for child in self.children() {
                     match child {
-                        Node::Token(t) | Node::Simple(t) | Node::Lazy(t, _) => w.token(*t),
+                        Node::Token(t)
+                        | Node::Simple(t)
+                        | Node::Lazy(t, _)
+                        | Node::Members(t, ..) => w.token(*t),
                         other => other.write(w, include_text),
                     }
                 }

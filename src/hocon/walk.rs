@@ -90,10 +90,10 @@ impl Document {
     }
 
     /// Calls `f` for every field, in document order, with nested fields
-    /// after their parent, without building or copying the tree: values kept
-    /// lazily are read from their text (`plain.rs`), and only those whose
-    /// text `descend` accepts (a filter: a caller that looks for one key can
-    /// skip values that cannot hold it).
+    /// after their parent, without building or copying the tree: values and
+    /// runs of root members kept lazily are read from their text
+    /// (`plain.rs`), and only those whose text `descend` accepts (a filter: a
+    /// caller that looks for one key skips the text that cannot hold it).
     pub fn walk_fields(&self, descend: &dyn Fn(&str) -> bool, f: &mut dyn FnMut(FieldRef)) {
         let mut walker = Walker {
             buf: &self.buf,
@@ -146,7 +146,9 @@ struct Walker<'d, 'c> {
 impl<'d> Walker<'d, '_> {
     fn len_of(&self, node: &Node) -> usize {
         match node {
-            Node::Token(t) | Node::Simple(t) | Node::Lazy(t, _) => (t.end - t.start) as usize,
+            Node::Token(t) | Node::Simple(t) | Node::Lazy(t, _) | Node::Members(t, ..) => {
+                (t.end - t.start) as usize
+            }
             Node::Path(tokens) => tokens.iter().map(|t| (t.end - t.start) as usize).sum(),
             Node::Removed => 0,
             _ => node.children().iter().map(|c| self.len_of(c)).sum(),
@@ -166,24 +168,34 @@ impl<'d> Walker<'d, '_> {
                 }
                 self.offset += len;
             }
-            Node::Object(children) | Node::Concat(children) => {
-                for c in children {
-                    self.node(c, in_array);
-                }
-            }
-            Node::Array(children) => {
-                for c in children {
-                    self.node(c, true);
-                }
-            }
+            Node::Object(children) | Node::Concat(children) => self.children(children, in_array),
+            Node::Array(children) => self.children(children, true),
             Node::Lazy(t, _) => {
                 let text = t.text(self.buf);
                 if (self.descend)(text) {
-                    self.lazy(text, in_array);
+                    self.lazy(text, in_array, false);
+                }
+                self.offset += text.len();
+            }
+            Node::Members(t, ..) => {
+                let text = t.text(self.buf);
+                if (self.descend)(text) {
+                    self.lazy(text, in_array, true);
                 }
                 self.offset += text.len();
             }
             other => self.offset += self.len_of(other),
+        }
+    }
+
+    fn children(&mut self, children: &[Node], in_array: bool) {
+        for c in children {
+            // Most children of an object are lone tokens (blanks, line
+            // breaks, commas): counted here rather than through a call.
+            match c {
+                Node::Token(t) => self.offset += (t.end - t.start) as usize,
+                other => self.node(other, in_array),
+            }
         }
     }
 
@@ -250,13 +262,44 @@ impl<'d> Walker<'d, '_> {
         self.path.truncate(depth);
     }
 
-    /// The fields of a value kept lazily, read from its text, which starts
-    /// at `self.offset` in the rendered text.
-    fn lazy(&mut self, text: &'d str, in_array: bool) {
+    /// The fields of a value kept lazily (or of a run of members), read
+    /// from its text, which starts at `self.offset` in the rendered text.
+    fn lazy(&mut self, text: &'d str, in_array: bool, members: bool) {
         let mut events = std::mem::take(&mut self.events);
         events.clear();
-        let read = plain::read(text, 0, &mut |e| events.push(e));
-        debug_assert!(read.is_some(), "a lazily kept value did not read");
+        let read = if members {
+            // A member's value is read only when the filter lets it.
+            let descend = self.descend;
+            let mut depth = 0usize;
+            // Where the current member's value opens in `events`.
+            let mut value_open = 0;
+            plain::read_members(text, 0, text.len(), &mut |e| {
+                match e {
+                    Event::Open { .. } => {
+                        if depth == 0 {
+                            value_open = events.len();
+                        }
+                        depth += 1;
+                    }
+                    Event::Close { .. } => depth -= 1,
+                    _ => {}
+                }
+                events.push(e);
+                if let (Event::Close { end }, 0) = (e, depth) {
+                    let Event::Open { start, .. } = events[value_open] else {
+                        return;
+                    };
+                    if !descend(&text[start..end]) {
+                        // Keep only the value's own open and close.
+                        events.truncate(value_open + 1);
+                        events.push(e);
+                    }
+                }
+            })
+        } else {
+            plain::read(text, 0, &mut |e| events.push(e)).map(|_| ())
+        };
+        debug_assert!(read.is_some(), "a lazily kept value did not read: {text:?}");
         // Where each container ends (its Close), for the span of the field
         // that holds it.
         let mut ends = vec![0; events.len()];

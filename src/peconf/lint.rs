@@ -9,7 +9,7 @@
 //! string `"false"` fails catalog compilation.
 
 use super::ANALYTICS_KEY;
-use crate::hocon::{Document, FieldInfo, FieldRef, LineIndex, ValueKind};
+use crate::hocon::{locate_all, Document, FieldInfo, FieldRef, ValueKind};
 use serde::Serialize;
 
 /// What PE would make of the file's analytics setting.
@@ -94,8 +94,8 @@ const KEY_TAIL: &str = "send_analytics_data";
 
 /// Whether a field is one the lint looks at: any key that ends in, or lies
 /// under, the analytics key, and the nested `puppet_enterprise` spelling.
-fn relevant(f: &FieldRef) -> bool {
-    f.path.iter().any(|k| k.contains(KEY_TAIL))
+fn relevant(f: &FieldRef, finder: &memchr::memmem::Finder) -> bool {
+    f.path.iter().any(|k| finder.find(k.as_bytes()).is_some())
 }
 
 /// The fields the lint looks at, in document order. Nested values kept
@@ -103,12 +103,12 @@ fn relevant(f: &FieldRef) -> bool {
 /// name, or an escape that could spell it).
 fn relevant_fields(doc: &Document) -> Vec<FieldInfo> {
     let mut fields = Vec::new();
+    let finder = memchr::memmem::Finder::new(KEY_TAIL);
     let could_hold = |text: &str| {
-        memchr::memmem::find(text.as_bytes(), KEY_TAIL.as_bytes()).is_some()
-            || memchr::memchr(b'\\', text.as_bytes()).is_some()
+        finder.find(text.as_bytes()).is_some() || memchr::memchr(b'\\', text.as_bytes()).is_some()
     };
     doc.walk_fields(&could_hold, &mut |f| {
-        if relevant(&f) {
+        if relevant(&f, &finder) {
             fields.push(f.to_info());
         }
     });
@@ -119,11 +119,19 @@ fn relevant_fields(doc: &Document) -> Vec<FieldInfo> {
 /// of the document: one walk that skips what cannot matter, and locations
 /// from one line index.
 pub fn analyze(doc: &Document) -> Analysis {
-    let text = doc.render();
-    let lines = LineIndex::new(&text);
-    let at = |offset: usize| lines.locate(offset);
-    let value_of = |f: &FieldInfo| text[f.value_span.0..f.value_span.1].to_string();
+    let text = doc.text();
     let fields = relevant_fields(doc);
+    let includes = doc.includes();
+    // Every place a finding may point at, located in one pass.
+    let places = locate_all(
+        &text,
+        fields
+            .iter()
+            .flat_map(|f| [f.key_offset, f.value_span.0])
+            .chain(includes.iter().map(|i| i.offset)),
+    );
+    let at = |offset: usize| places[&offset];
+    let value_of = |f: &FieldInfo| text[f.value_span.0..f.value_span.1].to_string();
     let mut findings = Vec::new();
 
     let settings: Vec<&FieldInfo> = fields
@@ -269,7 +277,7 @@ pub fn analyze(doc: &Document) -> Analysis {
     }
 
     let setting_offset = effective.map(|f| f.key_offset);
-    for include in doc.includes() {
+    for include in includes {
         if setting_offset.is_none_or(|s| include.offset > s) {
             let loc = at(include.offset);
             findings.push(Finding {

@@ -48,16 +48,26 @@ impl Planned {
 struct Session {
     before: Document,
     work: Document,
-    /// The working copy's text after the last edit that changed it.
-    text: String,
+    /// The working copy's text after the last edit that changed it, as its
+    /// length and a hash (a large file's text is not kept twice over).
+    text: (usize, u64),
     applied: Vec<Edit>,
     checks: Vec<(Vec<String>, String, bool)>,
+}
+
+/// A text's length and a hash of it, to tell whether an edit changed it.
+fn fingerprint(text: &str) -> (usize, u64) {
+    use std::hash::BuildHasher;
+    (
+        text.len(),
+        foldhash::quality::FixedState::default().hash_one(text),
+    )
 }
 
 impl Session {
     fn new(before: Document) -> Session {
         let work = before.clone();
-        let text = before.render();
+        let text = fingerprint(&before.text());
         Session {
             before,
             work,
@@ -79,7 +89,7 @@ impl Session {
                 (path, None)
             }
         };
-        let text = self.work.render();
+        let text = fingerprint(&self.work.render());
         if text == self.text {
             return Ok(false);
         }
@@ -115,7 +125,11 @@ impl Session {
                 (path.clone(), change)
             })
             .collect();
-        let after = semantic::verify(&self.before, &self.text, &checks)?;
+        // The text to write; the working copy is not needed once it is out.
+        let text = self.work.render();
+        drop(self.work);
+        let after = semantic::verify(&self.before, &text, &checks)?;
+        drop(text);
         Ok(Planned {
             before: self.before,
             after,
@@ -162,7 +176,7 @@ pub fn opt_out_document(before: Document) -> Result<Planned, PlanError> {
             path: ANALYTICS_PATH.into(),
         })?;
     }
-    if nested && puppet_enterprise_is_empty(&session.work, &session.text) {
+    if nested && puppet_enterprise_is_empty(&session.work, &session.work.render()) {
         session.apply(&Edit::Remove {
             path: "puppet_enterprise".into(),
         })?;
@@ -204,7 +218,8 @@ pub fn opt_in(text: &str, syntax: Syntax, explicit: bool) -> Result<Planned, Pla
 fn puppet_enterprise_is_empty(doc: &Document, text: &str) -> bool {
     let mut found = false;
     let mut empty = true;
-    doc.walk_fields(&|_| false, &mut |f| {
+    let could_hold = |t: &str| t.contains("puppet_enterprise") || t.contains('\\');
+    doc.walk_fields(&could_hold, &mut |f| {
         if f.path.first().is_none_or(|k| k != "puppet_enterprise") {
             return;
         }

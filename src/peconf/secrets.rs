@@ -270,19 +270,42 @@ pub fn is_secret_field(field: &FieldInfo, value_text: &str) -> bool {
 /// line for line (a value over n lines becomes n `<redacted>` lines), so a
 /// diff of two masked texts has the same line numbers as the real one.
 pub fn masked_text(doc: &Document) -> String {
-    let text = doc.render();
+    let len = doc.text().len();
+    masked_range(doc, 0, len)
+}
+
+/// [`masked_text`] of the bytes `from..to` of the document's text (both at
+/// line starts, or the ends of the text): what those lines of the masked
+/// text are. Only the fields around those lines are read, so a diff of a
+/// large file masks the lines it shows, not the whole file.
+pub fn masked_range(doc: &Document, from: usize, to: usize) -> String {
+    let text = doc.text();
     let mut spans: Vec<(usize, usize)> = Vec::new();
-    // A walk of borrowed fields (nothing copied per field): on a large
-    // document this is most of a diff's time.
-    doc.walk_fields(&|_| true, &mut |f| {
+    // Values kept as text are read only when they reach into the range
+    // (their place is where their text lies in the document's, which is
+    // the buffer they borrow from when the text is not a rendering).
+    let base = text.as_ptr() as usize;
+    let borrowed = matches!(text, std::borrow::Cow::Borrowed(_));
+    let meets = |t: &str| {
+        let at = (t.as_ptr() as usize).wrapping_sub(base);
+        !borrowed || at > text.len() || (at < to && at + t.len() > from)
+    };
+    // A walk of borrowed fields (nothing copied per field).
+    doc.walk_fields(&meets, &mut |f| {
+        if f.value_span.1 <= from || f.value_span.0 >= to {
+            return;
+        }
+        // The keys of the objects around this field were judged with those
+        // fields (whose spans hold this one): only its own key is new.
+        let own = &f.path[f.path.len() - f.key_len..];
         let value = &text[f.value_span.0..f.value_span.1];
-        if f.path.iter().any(|k| is_secret_key(k)) || looks_like_pem(value) {
-            spans.push(f.value_span);
+        if own.iter().any(|k| is_secret_key(k)) || looks_like_pem(value) {
+            spans.push((f.value_span.0.max(from), f.value_span.1.min(to)));
         }
     });
     spans.sort();
-    let mut out = String::with_capacity(text.len());
-    let mut at = 0;
+    let mut out = String::with_capacity(to - from);
+    let mut at = from;
     for (start, end) in spans {
         if start < at {
             continue; // inside a value already masked
@@ -291,7 +314,7 @@ pub fn masked_text(doc: &Document) -> String {
         out.push_str(&mask_lines(&text[start..end]));
         at = end;
     }
-    out.push_str(&text[at..]);
+    out.push_str(&text[at..to]);
     out
 }
 

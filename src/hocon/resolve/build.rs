@@ -6,6 +6,7 @@
 
 use super::super::lexer;
 use super::super::path::{key_elements, parse_path_tokens, simple_key, string_value};
+use super::super::plain::{self, Event, Scalar};
 use super::super::token::{Syntax, TokenKind};
 use super::super::tree::Node;
 use super::super::Document;
@@ -61,12 +62,29 @@ pub fn document<'a>(
     doc: &'a Document,
     includer: &mut dyn Includer,
 ) -> Result<Value<'a>, BuildError> {
+    document_only(doc, includer, None)
+}
+
+/// [`document`] with only the root keys in `only` (when given): the other
+/// fields are passed over without being built, and runs of members kept as
+/// spans that cannot hold one of the keys are not read.
+pub fn document_only<'a>(
+    doc: &'a Document,
+    includer: &mut dyn Includer,
+    only: Option<&[&str]>,
+) -> Result<Value<'a>, BuildError> {
     let mut b = Builder {
         buf: &doc.buf,
         syntax: doc.syntax,
         includer,
         path: Vec::new(),
         in_array: 0,
+        only,
+        finders: only
+            .unwrap_or_default()
+            .iter()
+            .map(|k| memchr::memmem::Finder::new(k.as_bytes()))
+            .collect(),
     };
     for node in &doc.root {
         match node {
@@ -86,9 +104,81 @@ pub fn document<'a>(
 /// Where a node starts in the document's text (for messages).
 fn offset_of(node: &Node) -> usize {
     match node {
-        Node::Token(t) | Node::Simple(t) | Node::Lazy(t, _) => t.start as usize,
+        Node::Token(t) | Node::Simple(t) | Node::Lazy(t, _) | Node::Members(t, ..) => {
+            t.start as usize
+        }
         Node::Path(tokens) => tokens.first().map_or(0, |t| t.start as usize),
         other => other.children().first().map_or(0, offset_of),
+    }
+}
+
+/// Puts `value` for `key` in `map`, over an earlier definition.
+fn insert<'a>(map: &mut Map<'a>, key: Cow<'a, str>, value: Value<'a>) {
+    match map.get_mut(&key) {
+        Some(slot) => {
+            let below = std::mem::replace(slot, Value::Null);
+            *slot = value.with_fallback(below);
+        }
+        None => {
+            map.insert(key, value);
+        }
+    }
+}
+
+/// Whether a run's text may hold one of the keys `finders` look for (as
+/// written, or escaped).
+fn could_hold(text: &str, finders: &[memchr::memmem::Finder]) -> bool {
+    let bytes = text.as_bytes();
+    memchr::memchr(b'\\', bytes).is_some() || finders.iter().any(|f| f.find(bytes).is_some())
+}
+
+/// The members of a run kept as one span, read from its text: plain keys,
+/// and values that are scalars or plain objects and arrays (kept as text);
+/// only the keys in `only` when given.
+fn members<'a>(text: &'a str, map: &mut Map<'a>, only: Option<&[&str]>) {
+    let wanted = |k: &str| only.is_none_or(|only| only.contains(&k));
+    let mut depth = 0usize;
+    let mut key: Cow<'a, str> = Cow::Borrowed("");
+    let mut open = 0;
+    let read = plain::read_members(text, 0, text.len(), &mut |e| match e {
+        Event::Key { start, end, .. } if depth == 0 => key = plain_key(&text[start..end]),
+        Event::Scalar { kind, start, end } if depth == 0 => {
+            let t = &text[start..end];
+            let value = match kind {
+                Scalar::String => Value::Str(plain_key(t), false),
+                Scalar::Number => Value::Number(Cow::Borrowed(t)),
+                Scalar::Bool => Value::Bool(t == "true"),
+                Scalar::Null => Value::Null,
+            };
+            if wanted(&key) {
+                insert(map, std::mem::take(&mut key), value);
+            }
+        }
+        Event::Open { start, .. } => {
+            if depth == 0 {
+                open = start;
+            }
+            depth += 1;
+        }
+        Event::Close { end } => {
+            depth -= 1;
+            if depth == 0 && wanted(&key) {
+                let value = Value::Lazy(Cow::Borrowed(&text[open..end]));
+                insert(map, std::mem::take(&mut key), value);
+            }
+        }
+        _ => {}
+    });
+    debug_assert!(read.is_some(), "a run of members did not read");
+}
+
+/// A plain key or string: a quoted string decoded (borrowed when it has no
+/// escape), or a word as it is.
+fn plain_key(t: &str) -> Cow<'_, str> {
+    match t.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
+        Some(inner) if !t.contains('\\') => Cow::Borrowed(inner),
+        Some(_) => Cow::Owned(string_value(t)),
+        None => Cow::Borrowed(t),
     }
 }
 
@@ -100,9 +190,17 @@ struct Builder<'a, 'i> {
     path: Vec<Cow<'a, str>>,
     /// How many lists the current value is inside.
     in_array: usize,
+    /// The only root keys to build, when given, and searchers for them.
+    only: Option<&'i [&'i str]>,
+    finders: Vec<memchr::memmem::Finder<'i>>,
 }
 
 impl<'a> Builder<'a, '_> {
+    /// Whether the root key `key` is one to build (inside the root, all are).
+    fn wanted(&self, key: &str) -> bool {
+        !self.path.is_empty() || self.only.is_none_or(|only| only.contains(&key))
+    }
+
     fn error<T>(&self, node: &Node, msg: impl Into<String>) -> Result<T, BuildError> {
         Err(BuildError {
             offset: offset_of(node),
@@ -119,6 +217,15 @@ impl<'a> Builder<'a, '_> {
         for child in children {
             match child {
                 Node::Field(_) => self.field(child, &mut map)?,
+                Node::Members(t, ..) => {
+                    let text = t.text(self.buf);
+                    match self.only.filter(|_| self.path.is_empty()) {
+                        // A run that cannot hold one of the keys is not read.
+                        Some(_) if !could_hold(text, &self.finders) => {}
+                        Some(only) => members(text, &mut map, Some(only)),
+                        None => members(text, &mut map, None),
+                    }
+                }
                 Node::Include(_) if self.syntax == Syntax::Conf => self.include(child, &mut map)?,
                 _ => {}
             }
@@ -135,6 +242,9 @@ impl<'a> Builder<'a, '_> {
                 .map(Cow::Owned)
                 .collect(),
         };
+        if !self.wanted(&keys[0]) {
+            return Ok(());
+        }
         let Some(value_node) = field.field_value() else {
             return self.error(field, "a field without a value");
         };
@@ -238,6 +348,9 @@ impl<'a> Builder<'a, '_> {
             return self.error(node, "an included file must hold an object");
         };
         for (key, value) in Rc::unwrap_or_clone(object).map {
+            if !self.wanted(&key) {
+                continue;
+            }
             match map.get_mut(key.as_ref()) {
                 Some(slot) => {
                     let below = std::mem::replace(slot, Value::Null);

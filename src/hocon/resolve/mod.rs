@@ -77,13 +77,57 @@ fn resolve_with<'a>(
     doc: &'a Document,
     includer: &mut dyn Includer,
 ) -> Result<Resolved<'a>, String> {
-    let built = build::document(doc, includer).map_err(|e| {
+    resolve_only(doc, includer, None)
+}
+
+fn resolve_only<'a>(
+    doc: &'a Document,
+    includer: &mut dyn Includer,
+    only: Option<&[&str]>,
+) -> Result<Resolved<'a>, String> {
+    let built = build::document_only(doc, includer, only).map_err(|e| {
         let at = Location::of_offset(&doc.buf, e.offset);
         format!("{at}: {}", e.msg)
     })?;
     let env = |name: &str| std::env::var(name).ok();
     let root = subst::resolve(&built, &env)?;
     Ok(Resolved { root })
+}
+
+/// Whether the document may hold a substitution (`${` anywhere in its text;
+/// without one, each root key means the same whatever the others say).
+pub fn may_substitute(doc: &Document) -> bool {
+    memchr::memmem::find(doc.buf.as_bytes(), b"${").is_some()
+}
+
+/// [`document`] restricted to the root keys `keys`: the other fields are
+/// passed over, and the text that cannot hold one of the keys is not read.
+/// Only for a document without substitutions ([`may_substitute`]), where
+/// the keys' values cannot depend on the rest.
+pub fn document_keys<'a>(doc: &'a Document, keys: &[&str]) -> Result<Resolved<'a>, String> {
+    debug_assert!(!may_substitute(doc));
+    resolve_only(doc, &mut NoIncludes, Some(keys))
+}
+
+/// [`document_at`], where only the root key `key` is wanted: without
+/// substitutions (in the document or in what it includes), only that key is
+/// built.
+pub fn document_at_key<'a>(
+    doc: &'a Document,
+    path: &Path,
+    key: &str,
+) -> Result<Resolved<'a>, String> {
+    if !may_substitute(doc) {
+        let mut includer = FileIncluder::for_file(path);
+        let built = build::document_only(doc, &mut includer, Some(&[key])).map_err(|e| {
+            let at = Location::of_offset(&doc.buf, e.offset);
+            format!("{at}: {}", e.msg)
+        })?;
+        if built.is_resolved() {
+            return Ok(Resolved { root: built });
+        }
+    }
+    document_at(doc, path)
 }
 
 /// Reads, parses and resolves the file at `path` (the dialect by its
