@@ -467,3 +467,36 @@ fn edits_across_runs_of_members_give_the_same_text() {
         }
     }
 }
+
+/// Found by the `edit` fuzz target (fuzz/known/edit/lazy-run-then-comma):
+/// a run of members kept as a span can end right before a member's comma;
+/// removing a field elsewhere tidied that comma away as if no member came
+/// before it, on the lazy document only.
+#[test]
+fn a_comma_after_a_run_of_members_belongs_to_its_last_member() {
+    let mut text = String::from("{\n");
+    for i in 0..400 {
+        text.push_str(&format!(
+            "  \"puppet_enterprise::key{i}\": \"value-{i}\",\n"
+        ));
+    }
+    text.push_str("  \"puppet_enterprise::send_analytics_data\": false\n}\n");
+    let doc = Document::parse(&text).unwrap();
+    let mut lazy = doc.clone();
+    lazy.remove("\"puppet_enterprise::send_analytics_data\"")
+        .unwrap();
+    let mut built = doc.with_values_built();
+    built
+        .remove("\"puppet_enterprise::send_analytics_data\"")
+        .unwrap();
+    assert_eq!(lazy.render(), built.render());
+    assert_eq!(lazy.render().matches(",\n").count(), 400);
+    same_edits(&text, "\"puppet_enterprise::key7\"").unwrap();
+    let known = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fuzz/known/edit/lazy-run-then-comma"),
+    )
+    .unwrap();
+    let known = String::from_utf8_lossy(&known);
+    same_edits(&known, "\"puppet_enterprise::send_analytics_data\"").unwrap();
+}

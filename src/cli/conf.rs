@@ -142,7 +142,7 @@ fn get(
 ) -> Result<(Exit, String), Failure> {
     let path = &file.file;
     let text = TextFile::read(path).map_err(Failure::error)?;
-    let mut doc = Document::parse_with(&text.text, syntax_for(path), EditRules::Improved)
+    let mut doc = Document::parse_owned(text.text, syntax_for(path), EditRules::Improved)
         .map_err(|e| Failure::error(located(path, &e)))?;
     let expr = doc
         .parse_path(&key_to_path(key), doc.syntax())
@@ -265,7 +265,7 @@ fn edit_file(
         report.backup = Some(backup.display().to_string());
     }
     let written = text
-        .write(&planned.after.render())
+        .write(&planned.after.text())
         .map_err(Failure::error)?;
     report.written = true;
     for p in &written.removed_leftovers {

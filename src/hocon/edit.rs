@@ -316,9 +316,7 @@ impl Editor<'_> {
         for (i, child) in children.iter().enumerate() {
             if !seen_newline {
                 seen_newline = child.is_newline();
-            } else if child.is_whitespace()
-                && matches!(children.get(i + 1), Some(Node::Field(_) | Node::Include(_)))
-            {
+            } else if child.is_whitespace() && children.get(i + 1).is_some_and(Node::is_member) {
                 let nl = self.new_token(TokenKind::Newline, self.newline);
                 return vec![Node::Token(nl), child.clone()];
             }
@@ -391,9 +389,7 @@ impl Editor<'_> {
         // Improved: a braceless one-line document holding only a comment
         // (`# x`, no line break) would get the new field inside the comment.
         // Start a new line instead.
-        let only_comments = !children
-            .iter()
-            .any(|c| matches!(c, Node::Field(_) | Node::Include(_)))
+        let only_comments = !children.iter().any(Node::is_member)
             && children.iter().any(|c| c.is_token(TokenKind::Comment));
         let braced = children
             .first()
@@ -525,7 +521,7 @@ impl Editor<'_> {
                 // Put it right after the last field's comma instead.
                 let comment_after = children
                     .iter()
-                    .rposition(|c| matches!(c, Node::Field(_) | Node::Include(_)))
+                    .rposition(Node::is_member)
                     .filter(|&f| children[f..].iter().any(|c| c.is_token(TokenKind::Comment)));
                 // Right after the comma that follows that field (blanks may
                 // stand between them).
@@ -555,7 +551,7 @@ fn drop_orphan_commas(children: &mut Vec<Node>) {
     let mut i = 0;
     while i < children.len() {
         match &children[i] {
-            Node::Field(_) | Node::Include(_) => member_before = true,
+            c if c.is_member() => member_before = true,
             c if c.is_token(TokenKind::Comma) => {
                 if !member_before {
                     children.remove(i);

@@ -71,6 +71,43 @@ impl Document {
         Document::parse_values(text, syntax, rules, parser::Values::Lazy)
     }
 
+    /// [`Document::parse_with`] on a text the caller gives away: the
+    /// document keeps it as its buffer instead of a copy (a large file is
+    /// then held once).
+    pub fn parse_owned(
+        mut text: String,
+        syntax: Syntax,
+        rules: EditRules,
+    ) -> Result<Document, HoconError> {
+        if syntax == Syntax::Json || text.len() >= u32::MAX as usize / 2 {
+            // The JSON dialect's parser appends to the buffer as it goes.
+            return Document::parse_with(&text, syntax, rules);
+        }
+        let bom = text.starts_with(BOM);
+        if bom {
+            text.drain(..BOM.len_utf8());
+        }
+        let mut appended = String::new();
+        let root = {
+            let tokens = lexer::TokenStream::new(&text, 0, syntax, rules == EditRules::Ruby);
+            parser::parse_document(tokens, &mut appended, syntax, parser::Values::Lazy)
+                .map_err(|e| e.into_syntax(&text))?
+        };
+        debug_assert!(appended.is_empty(), "HOCON parsing appended to the buffer");
+        let newline = match rules {
+            EditRules::Ruby => "\n",
+            EditRules::Improved => line_ending(&text),
+        };
+        Ok(Document {
+            buf: text,
+            bom,
+            root,
+            syntax,
+            rules,
+            newline,
+        })
+    }
+
     /// Parses with nested values either kept lazily (what every public entry
     /// point does) or all built, which `lazy.rs` compares against.
     fn parse_values(
@@ -165,14 +202,20 @@ impl Document {
 
     /// The document's text: the input byte for byte, plus any edits.
     pub fn render(&self) -> String {
-        let mut out = String::with_capacity(self.buf.len() + 3);
+        let mut out = String::new();
+        self.render_into(&mut out);
+        out
+    }
+
+    /// [`Document::render`], appended to `out` (whose capacity is reused).
+    pub fn render_into(&self, out: &mut String) {
+        out.reserve(self.buf.len() + 3);
         if self.bom {
             out.push(BOM);
         }
         for node in &self.root {
-            node.render_into(&self.buf, &mut out);
+            node.render_into(&self.buf, out);
         }
-        out
     }
 
     /// The text with each include statement replaced by `include_text`.

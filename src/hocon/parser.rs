@@ -7,7 +7,7 @@
 
 use super::error::RawError;
 use super::lexer::TokenStream;
-use super::path::{has_byte, parse_path_tokens, PathExpr};
+use super::path::{has_byte, parse_path_texts, PathExpr};
 use super::skim;
 use super::token::{is_hocon_whitespace, Syntax, Token, TokenKind};
 use super::tree::Node;
@@ -24,7 +24,9 @@ pub enum Values {
 }
 
 /// Parses a whole document (its tokens, as `tokens` hands them out) into the
-/// root's children.
+/// root's children. Token texts are read from the text `tokens` reads;
+/// `buf` is appended to (split keys of the JSON dialect), at offsets after
+/// that text, so for HOCON it may be empty while the text lives elsewhere.
 pub fn parse_document(
     tokens: TokenStream,
     buf: &mut String,
@@ -199,8 +201,17 @@ impl<'t, 'b> Parser<'t, 'b> {
         Ok(())
     }
 
+    /// A token's text: from the text being read when it lies there (the
+    /// buffer may not hold it: see [`parse_document`]), else from the buffer
+    /// (what the parser appended).
     fn text(&self, t: Token) -> &str {
-        t.text(self.buf)
+        let (src, base) = self.tokens.text();
+        let (start, end) = (t.start as usize, t.end as usize);
+        if start >= base && end <= base + src.len() {
+            &src[start - base..end - base]
+        } else {
+            t.text(self.buf)
+        }
     }
 
     fn pop_token(&mut self) -> Result<Token, RawError> {
@@ -563,7 +574,13 @@ impl<'t, 'b> Parser<'t, 'b> {
             Node::Path(tokens) => tokens
                 .first()
                 .map_or(String::new(), |t| self.text(*t).to_string()),
-            other => other.render(self.buf),
+            other => {
+                let mut out = String::new();
+                for t in other.children().iter().filter_map(Node::token) {
+                    out.push_str(self.text(t));
+                }
+                out
+            }
         }
     }
 
@@ -600,7 +617,11 @@ impl<'t, 'b> Parser<'t, 'b> {
             t = self.next_token()?;
         }
         self.put_back(t);
-        let PathExpr { tokens, .. } = parse_path_tokens(&expression, self.buf, self.syntax)?;
+        let texts: Vec<String> = expression
+            .iter()
+            .map(|t| self.text(*t).to_string())
+            .collect();
+        let PathExpr { tokens, .. } = parse_path_texts(&expression, &texts, self.buf, self.syntax)?;
         Ok(Node::Path(tokens))
     }
 
@@ -755,7 +776,7 @@ impl<'t, 'b> Parser<'t, 'b> {
                 let periods = match &path {
                     Node::Path(tokens) => tokens
                         .iter()
-                        .filter(|k| k.kind == TokenKind::Unquoted && k.text(self.buf) == ".")
+                        .filter(|k| k.kind == TokenKind::Unquoted && self.text(**k) == ".")
                         .count(),
                     _ => 0,
                 };

@@ -63,28 +63,39 @@ pub fn parse_path_tokens(
     buf: &mut String,
     syntax: Syntax,
 ) -> Result<PathExpr, RawError> {
+    let texts: Vec<String> = tokens.iter().map(|t| t.text(buf).to_string()).collect();
+    parse_path_texts(tokens, &texts, buf, syntax)
+}
+
+/// [`parse_path_tokens`] with the tokens' texts given (`texts[i]` is
+/// `tokens[i]`'s): `buf` is only appended to (the JSON dialect's quoted
+/// pieces), so the texts may live elsewhere.
+pub fn parse_path_texts(
+    tokens: &[Token],
+    texts: &[String],
+    buf: &mut String,
+    syntax: Syntax,
+) -> Result<PathExpr, RawError> {
     let mut elements = vec![Element::default()];
     let mut out = Vec::with_capacity(tokens.len());
-    for &t in tokens {
+    for (&t, text) in tokens.iter().zip(texts) {
         match t.kind {
             TokenKind::Whitespace => out.push(t),
             TokenKind::Eof => out.push(t),
             TokenKind::QuotedString => {
                 out.push(t);
-                let value = string_value(t.text(buf));
+                let value = string_value(text);
                 add_path_text(&mut elements, true, &value);
             }
             TokenKind::Number | TokenKind::Bool | TokenKind::Null | TokenKind::Unquoted => {
-                split_on_periods(t, buf, syntax, &mut out);
-                let text = t.text(buf).to_string();
-                add_path_text(&mut elements, false, &text);
+                split_on_periods(t, text, buf, syntax, &mut out);
+                add_path_text(&mut elements, false, text);
             }
             _ => {
                 return Err(RawError::new(
                     t.start as usize,
                     format!(
-                        "'{}' is not allowed in a path expression (double-quote the key if it contains it)",
-                        t.text(buf)
+                        "'{text}' is not allowed in a path expression (double-quote the key if it contains it)"
                     ),
                 ))
             }
@@ -183,8 +194,7 @@ fn add_path_text(elements: &mut Vec<Element>, quoted: bool, text: &str) {
 /// Splits a token at its periods like ruby-hocon's `split_token_on_period`
 /// (Ruby's `String#split`, which drops trailing empty pieces). In the JSON
 /// dialect the pieces become quoted strings, whose text is appended to `buf`.
-fn split_on_periods(t: Token, buf: &mut String, syntax: Syntax, out: &mut Vec<Token>) {
-    let text = t.text(buf).to_string();
+fn split_on_periods(t: Token, text: &str, buf: &mut String, syntax: Syntax, out: &mut Vec<Token>) {
     if text == "." {
         out.push(Token {
             kind: TokenKind::Unquoted,

@@ -73,6 +73,18 @@ pub fn verify(
     verify_with(before, after, edits, true)
 }
 
+/// [`verify`] on a text the caller gives away (the document returned keeps
+/// it, not a copy).
+pub fn verify_owned(
+    before: &Document,
+    after: String,
+    edits: &[(Vec<String>, Change)],
+) -> Result<Document, SemanticError> {
+    let parsed = Document::parse_owned(after, before.syntax(), EditRules::Improved)
+        .map_err(|e| SemanticError::EditedUnresolvable(e.to_string()))?;
+    check_parsed(before, parsed, edits, true)
+}
+
 /// [`verify`], comparing only the keys the change touches when `local` (and
 /// that can be shown to suffice), else the whole documents.
 fn verify_with(
@@ -83,6 +95,16 @@ fn verify_with(
 ) -> Result<Document, SemanticError> {
     let parsed = Document::parse_with(after, before.syntax(), EditRules::Improved)
         .map_err(|e| SemanticError::EditedUnresolvable(e.to_string()))?;
+    check_parsed(before, parsed, edits, local)
+}
+
+/// The check, on the text to be written, parsed.
+fn check_parsed(
+    before: &Document,
+    parsed: Document,
+    edits: &[(Vec<String>, Change)],
+    local: bool,
+) -> Result<Document, SemanticError> {
     // Only the keys the change touches, when the rest provably means the
     // same (see `changed_keys`); else the whole of both.
     let keys = match !local || resolve::may_substitute(before) || resolve::may_substitute(&parsed) {

@@ -72,6 +72,12 @@ impl Node {
         )
     }
 
+    /// A member of an object: a field, an include, or a run of members kept
+    /// as one span.
+    pub fn is_member(&self) -> bool {
+        matches!(self, Node::Field(_) | Node::Include(_) | Node::Members(..))
+    }
+
     pub fn is_value(&self) -> bool {
         self.is_complex_value() || matches!(self, Node::Simple(_))
     }

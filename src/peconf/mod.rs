@@ -102,6 +102,15 @@ impl PeConf {
         )?))
     }
 
+    /// [`PeConf::parse`] on a text the caller gives away (kept, not copied).
+    pub fn parse_owned(text: String, syntax: Syntax) -> Result<PeConf, HoconError> {
+        Ok(PeConf::from_document(Document::parse_owned(
+            text,
+            syntax,
+            EditRules::Improved,
+        )?))
+    }
+
     pub fn from_document(document: Document) -> PeConf {
         let analysis = lint::analyze(&document);
         PeConf { document, analysis }

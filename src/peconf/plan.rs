@@ -51,6 +51,9 @@ struct Session {
     /// The working copy's text after the last edit that changed it, as its
     /// length and a hash (a large file's text is not kept twice over).
     text: (usize, u64),
+    /// Where the working copy is rendered, reused from edit to edit (a new
+    /// buffer of a large file's size costs its pages).
+    rendered: String,
     applied: Vec<Edit>,
     checks: Vec<(Vec<String>, String, bool)>,
 }
@@ -72,6 +75,7 @@ impl Session {
             before,
             work,
             text,
+            rendered: String::new(),
             applied: Vec::new(),
             checks: Vec::new(),
         }
@@ -89,7 +93,9 @@ impl Session {
                 (path, None)
             }
         };
-        let text = fingerprint(&self.work.render());
+        self.rendered.clear();
+        self.work.render_into(&mut self.rendered);
+        let text = fingerprint(&self.rendered);
         if text == self.text {
             return Ok(false);
         }
@@ -125,11 +131,10 @@ impl Session {
                 (path.clone(), change)
             })
             .collect();
-        // The text to write; the working copy is not needed once it is out.
-        let text = self.work.render();
+        // The text to write: the working copy's last rendering (an edit that
+        // changed nothing left it as it was). The copy is not needed then.
         drop(self.work);
-        let after = semantic::verify(&self.before, &text, &checks)?;
-        drop(text);
+        let after = semantic::verify_owned(&self.before, self.rendered, &checks)?;
         Ok(Planned {
             before: self.before,
             after,
@@ -176,7 +181,7 @@ pub fn opt_out_document(before: Document) -> Result<Planned, PlanError> {
             path: ANALYTICS_PATH.into(),
         })?;
     }
-    if nested && puppet_enterprise_is_empty(&session.work, &session.work.render()) {
+    if nested && puppet_enterprise_is_empty(&session.work, &session.rendered) {
         session.apply(&Edit::Remove {
             path: "puppet_enterprise".into(),
         })?;
