@@ -264,9 +264,7 @@ fn edit_file(
         message.push_str(&format!("backup: {}\n", backup.display()));
         report.backup = Some(backup.display().to_string());
     }
-    let written = text
-        .write(&planned.after.text())
-        .map_err(Failure::error)?;
+    let written = text.write(&planned.after.text()).map_err(Failure::error)?;
     report.written = true;
     for p in &written.removed_leftovers {
         message.push_str(&format!(

@@ -190,18 +190,22 @@ fn overlaps(a: &[String], b: &[String]) -> bool {
 /// or `${x}` where `x` is itself such a field (followed to a fixed point).
 /// Their resolved values are secrets although their names are not.
 pub fn secret_substitution_paths(doc: &Document) -> Vec<Vec<String>> {
-    let text = doc.render();
-    let refs: Vec<(Vec<String>, Vec<Vec<String>>)> = doc
-        .fields()
-        .into_iter()
+    let text = doc.text();
+    let mut refs: Vec<(Vec<String>, Vec<Vec<String>>)> = Vec::new();
+    // Only text that holds `${` can hold a substitution (values and runs of
+    // members kept as text never do: walking them would cost a large file's
+    // every field for nothing).
+    let may_refer = |t: &str| t.contains("${");
+    doc.walk_fields(&may_refer, &mut |f| {
         // An object's own fields are fields too: judge the leaves.
-        .filter(|f| f.value_kind != ValueKind::Object)
-        .map(|f| {
-            let refs = substitutions(&text[f.value_span.0..f.value_span.1]);
-            (f.path, refs)
-        })
-        .filter(|(_, refs)| !refs.is_empty())
-        .collect();
+        if f.value_kind == ValueKind::Object {
+            return;
+        }
+        let found = substitutions(&text[f.value_span.0..f.value_span.1]);
+        if !found.is_empty() {
+            refs.push((f.path.iter().map(|k| k.to_string()).collect(), found));
+        }
+    });
     let mut tainted: Vec<Vec<String>> = Vec::new();
     loop {
         let before = tainted.len();

@@ -9,7 +9,6 @@ use super::{Goal, Mode, Options};
 use crate::enforce::plan::{plan_reloads, ReloadStep};
 use crate::enforce::runs::job_run_command;
 use crate::files::TextFile;
-use crate::hocon::{Document, EditRules};
 use crate::output::classifier::ClassifierLayerReport;
 use crate::output::report::LayerReport;
 use crate::pe::classifier::{
@@ -17,9 +16,10 @@ use crate::pe::classifier::{
     CLASS,
 };
 use crate::pe::orchestrator::Orch;
-use crate::peconf::lint::{self, Analysis};
-use crate::peconf::plan::{self as peplan, Edit, PlanError, Planned};
+use crate::peconf::lint::Analysis;
+use crate::peconf::plan::{Edit, PlanError};
 use crate::peconf::syntax_for;
+use crate::peconf::PeConf;
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::path::Path;
@@ -233,8 +233,13 @@ fn plan_failure(path: &Path, e: PlanError) -> String {
     }
 }
 
-fn layer_report(path: &Path, before: &Analysis, planned: &Planned, diff: String) -> LayerReport {
-    let after = lint::analyze(&planned.after);
+fn layer_report(
+    path: &Path,
+    before: &Analysis,
+    after: &Analysis,
+    edits: &[Edit],
+    diff: String,
+) -> LayerReport {
     LayerReport {
         layer: "pe.conf",
         path: path.display().to_string(),
@@ -242,7 +247,7 @@ fn layer_report(path: &Path, before: &Analysis, planned: &Planned, diff: String)
         value: before.value.clone(),
         line: before.line,
         state_after: after.state,
-        changes: planned.edits.clone(),
+        changes: edits.to_vec(),
         diff,
         written: false,
         backup: None,
@@ -250,35 +255,32 @@ fn layer_report(path: &Path, before: &Analysis, planned: &Planned, diff: String)
     }
 }
 
-/// The pe.conf layer: the edits (or, for `check`, only the analysis).
+/// The pe.conf layer: the edits (or, for `check`, only the analysis). The
+/// file is parsed once ([`PeConf`]): the lint, the edits, the diff and the
+/// check before writing all work on that parse.
 fn plan_pe_conf(file: &TextFile, goal: Goal, mode: Mode) -> Result<PeConfPlan, String> {
     let path = file.path.clone();
-    let doc = Document::parse_with(&file.text, syntax_for(&path), EditRules::Improved)
-        .map_err(|e| located(&path, &e))?;
-    let before = lint::analyze(&doc);
+    let conf = PeConf::parse(&file.text, syntax_for(&path)).map_err(|e| located(&path, &e))?;
     if mode == Mode::Check {
-        let unchanged = Planned {
-            before: doc.clone(),
-            after: doc,
-            edits: Vec::new(),
-        };
+        let analysis = conf.analysis();
         return Ok(PeConfPlan {
             file: file.clone(),
-            report: layer_report(&path, &before, &unchanged, String::new()),
+            report: layer_report(&path, analysis, analysis, &[], String::new()),
             after: None,
         });
     }
-    let planned = match goal {
-        Goal::OptOut => peplan::opt_out(&file.text, doc.syntax()),
-        Goal::OptIn { explicit } => peplan::opt_in(&file.text, doc.syntax(), explicit),
+    let change = match goal {
+        Goal::OptOut => conf.opt_out(),
+        Goal::OptIn { explicit } => conf.opt_in(explicit),
     }
     .map_err(|e| plan_failure(&path, e))?;
+    let planned = &change.planned;
     let diff =
         crate::output::diff::unified(&path.display().to_string(), &planned.before, &planned.after);
     let after = planned.changed().then(|| planned.after.render());
     Ok(PeConfPlan {
         file: file.clone(),
-        report: layer_report(&path, &before, &planned, diff),
+        report: layer_report(&path, &change.before, &change.after, &planned.edits, diff),
         after,
     })
 }
