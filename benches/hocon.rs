@@ -7,8 +7,8 @@
 //! cargo bench --bench hocon -- edit         # one group
 //! HOCON_BENCH_EMIT=/tmp/docs cargo bench --bench hocon
 //!     # writes /tmp/docs/pe-1mb.conf and /tmp/docs/pe-10mb.conf (the exact
-//!     # documents measured here) and exits; benches/compare-ruby-java.sh
-//!     # uses this to time whole processes on the same input
+//!     # documents measured here) and exits; benches/commands.sh uses this
+//!     # to time whole processes on the same input
 //! HOCON_BENCH_PROFILE=5 valgrind --tool=callgrind target/release/deps/hocon-<hash>
 //!     # runs parse+set+render on the 1 MB document 5 times, outside
 //!     # criterion, for a profiler
@@ -72,11 +72,6 @@
 //! taking tokens and putting them back (64.7 M instructions against 63.5 M,
 //! first round); a 16-bit mask per 16-byte chunk to find the stop in a
 //! quoted string without the byte loop (35.4 M against 30.6 M).
-
-/// The allocator the `pe-analytics` binary uses (src/main.rs), so the figures
-/// are the tool's.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use criterion::{black_box, criterion_group, BenchmarkId, Criterion, Throughput};
 use pe_analytics::hocon::Document;

@@ -1,10 +1,11 @@
 //! The `pe-analytics` command; everything it does lives in the library.
 
-/// mimalloc instead of the system allocator: the HOCON tree is many small
-/// nodes, and glibc's malloc/free were a fifth of the time of an edit on a
-/// large pe.conf (benches/hocon.rs).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+// The system allocator (mimalloc until issue 15): since runs of members
+// are kept as spans, a large pe.conf is a few large buffers, not many small
+// nodes. Measured whole-process (benches/commands.sh, README "Speed"),
+// mimalloc was as fast on a real pe.conf and at 1 MB, faster at 10 MB, but
+// held 25-40 MB more memory there (over the issue's bound), and it is a C
+// build of its own.
 
 fn main() {
     // A closed stdout ends the command quietly, as a filter; a closed socket
