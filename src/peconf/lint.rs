@@ -80,6 +80,10 @@ pub struct Analysis {
     pub value: Option<String>,
     pub line: Option<usize>,
     pub findings: Vec<Finding>,
+    /// Whether some field sets `puppet_enterprise.send_analytics_data` or
+    /// something under it (nested or dotted), which `opt-out` removes.
+    #[serde(skip)]
+    pub nested_setting: bool,
 }
 
 impl Analysis {
@@ -302,7 +306,11 @@ pub fn analyze(doc: &Document) -> Analysis {
     }
 
     findings.sort_by_key(|f| (f.line, f.column));
+    let nested_setting = fields.iter().any(|f| {
+        f.path.len() >= 2 && f.path[0] == "puppet_enterprise" && f.path[1] == "send_analytics_data"
+    });
     Analysis {
+        nested_setting,
         state,
         value: effective.map(value_of),
         line: effective.map(|f| at(f.key_offset).line),

@@ -126,7 +126,7 @@ impl PeConf {
 
     /// Plans `opt-out` ([`plan::opt_out_document`]).
     pub fn opt_out(self) -> Result<PeConfChange, PlanError> {
-        let planned = plan::opt_out_document(self.document)?;
+        let planned = plan::opt_out_analysed(self.document, &self.analysis)?;
         Ok(PeConfChange::new(self.analysis, planned))
     }
 

@@ -4,6 +4,7 @@
 //! mean the document before with exactly those keys changed
 //! ([`crate::hocon::semantic::verify`]). Pure: documents in, documents out.
 
+use super::lint::Analysis;
 use super::{ANALYTICS_KEY, ANALYTICS_PATH, NESTED_ANALYTICS_PATH};
 use crate::hocon::semantic::{self, Change, SemanticError};
 use crate::hocon::{Document, EditRules, HoconError, Syntax, ValueKind};
@@ -165,6 +166,13 @@ pub fn apply(text: &str, syntax: Syntax, edits: &[Edit]) -> Result<Planned, Plan
 /// real key becomes the boolean `false` (duplicates and string values are
 /// replaced by the set itself).
 pub fn opt_out_document(before: Document) -> Result<Planned, PlanError> {
+    let analysis = super::lint::analyze(&before);
+    opt_out_analysed(before, &analysis)
+}
+
+/// [`opt_out_document`], with the document's analysis at hand (it tells
+/// whether there is a nested or dotted spelling to remove at all).
+pub fn opt_out_analysed(before: Document, analysis: &Analysis) -> Result<Planned, PlanError> {
     // `key += x` would stay `+=` under a set (ruby-hocon keeps separators),
     // which appends instead of setting: such fields go first. They are root
     // fields (values kept lazily hold no `+=`).
@@ -173,9 +181,10 @@ pub fn opt_out_document(before: Document) -> Result<Planned, PlanError> {
         appends |= f.path.len() == 1 && f.path[0] == ANALYTICS_KEY && f.separator == Some("+=");
     });
     let mut session = Session::new(before);
-    let nested = session.apply(&Edit::Remove {
-        path: NESTED_ANALYTICS_PATH.into(),
-    })?;
+    let nested = analysis.nested_setting
+        && session.apply(&Edit::Remove {
+            path: NESTED_ANALYTICS_PATH.into(),
+        })?;
     if appends {
         session.apply(&Edit::Remove {
             path: ANALYTICS_PATH.into(),
