@@ -11,6 +11,7 @@
 
 mod edit;
 mod error;
+mod include_probe;
 mod lazy;
 mod lexer;
 mod parser;

@@ -14,6 +14,7 @@
 //! ruby-hocon and the resolver against ruby-hocon and `hocon-parser`
 //! (tests/resolve_oracles.rs, fuzz target `resolve`).
 
+use super::include_probe::{Probe, Shape};
 use super::path::{key_elements, simple_key, string_value};
 use super::plain::{self, Event};
 use super::resolve::{self, same, Value};
@@ -105,9 +106,14 @@ fn check_parsed(
     edits: &[(Vec<String>, Change)],
     local: bool,
 ) -> Result<Document, SemanticError> {
+    let includes = may_include(before) || may_include(&parsed);
     // Only the keys the change touches, when the rest provably means the
     // same (see `changed_keys`); else the whole of both.
-    let keys = match !local || resolve::may_substitute(before) || resolve::may_substitute(&parsed) {
+    let keys = match !local
+        || includes
+        || resolve::may_substitute(before)
+        || resolve::may_substitute(&parsed)
+    {
         true => None,
         false => changed_keys(before, &parsed, edits),
     };
@@ -119,57 +125,121 @@ fn check_parsed(
         None => resolve::document(doc),
     };
     let old = resolve_one(before).map_err(SemanticError::Unresolvable)?;
-    {
-        let new = resolve_one(&parsed).map_err(SemanticError::EditedUnresolvable)?;
-        let new = new.root();
-        let mut expected = old.into_root();
-        for (path, change) in edits {
-            let shown = path.join(".");
-            match change {
-                Change::Set(text) => {
-                    let target = value_at_path(new, path);
-                    // The value on its own, where it does not refer to the document.
-                    if let Ok(doc) = Document::parse(&format!("x: {text}")) {
-                        if let Ok(alone) = resolve::document(&doc) {
-                            let alone = alone.root().get("x");
-                            let holds = match (&alone, &target) {
-                                (Some(a), Some(t)) => same(a, t),
-                                (None, None) => true,
-                                _ => false,
-                            };
-                            if !holds {
-                                return Err(SemanticError::Mismatch {
-                                    path: shown,
-                                    what: "not hold the value that was set".into(),
-                                });
-                            }
-                        }
-                    }
-                    match target {
-                        Some(v) => set_path(&mut expected, path, v),
-                        None => remove_path(&mut expected, path),
-                    }
-                }
-                Change::Remove => {
-                    remove_path(&mut expected, path);
-                    // A parent that only existed through dotted keys under the
-                    // removed path (`a.b: 1`) goes with them.
-                    prune_emptied_parents(&mut expected, new, path);
-                }
-            }
-        }
-        if let Some((at, what)) = first_difference(&expected, new) {
-            return Err(SemanticError::Mismatch {
-                path: if at.is_empty() {
-                    "the document".into()
-                } else {
-                    at.join(".")
-                },
-                what,
-            });
-        }
+    let new = resolve_one(&parsed).map_err(SemanticError::EditedUnresolvable)?;
+    // What the include statements could define, from what both hold.
+    let shape = includes.then(|| {
+        let mut shape = Shape::default();
+        shape.add(old.root());
+        shape.add(new.root());
+        shape
+    });
+    // Which edited keys the text held before (an include after one of them
+    // may go on deciding it).
+    let held: Vec<bool> = edits
+        .iter()
+        .map(|(path, _)| value_at_path(old.root(), path).is_some())
+        .collect();
+    compare(old.into_root(), new.root(), edits, None)?;
+    drop(new);
+    if let Some(shape) = shape {
+        let with_markers = |doc| resolve::resolve_with(doc, &mut Probe::new(&shape));
+        let old = with_markers(before).map_err(|e| {
+            SemanticError::Unresolvable(format!("with its includes standing for any keys: {e}"))
+        })?;
+        let new = with_markers(&parsed).map_err(|e| {
+            SemanticError::EditedUnresolvable(format!(
+                "with its includes standing for any keys: {e}"
+            ))
+        })?;
+        compare(old.into_root(), new.root(), edits, Some(&held))?;
     }
     Ok(parsed)
+}
+
+/// Whether the document may hold an include statement (the word anywhere
+/// in a HOCON text; JSON has none).
+fn may_include(doc: &Document) -> bool {
+    doc.syntax() == Syntax::Conf && memchr::memmem::find(doc.buf.as_bytes(), b"include").is_some()
+}
+
+/// Checks that `new`, the document the edit would write, resolved, is the
+/// document before it, `expected`, with `edits` made and nothing else
+/// changed, and that each set path holds the value that was set. With
+/// `held` (includes standing for marker objects, see `include_probe.rs`;
+/// whether the text held each edited key before), a key the text held may
+/// instead keep the marker it had: an include statement after the key still
+/// decides it, as before the edit (the editor sets a key where it is); what
+/// it may not do is fall under an include it was not under.
+fn compare<'a>(
+    mut expected: Value<'a>,
+    new: &Value<'a>,
+    edits: &[(Vec<String>, Change)],
+    held: Option<&[bool]>,
+) -> Result<(), SemanticError> {
+    for (i, (path, change)) in edits.iter().enumerate() {
+        let shown = path.join(".");
+        match change {
+            Change::Set(text) => {
+                let target = value_at_path(new, path);
+                let kept = || {
+                    held.is_some_and(|held| held[i])
+                        && matches!((value_at_path(&expected, path), &target),
+                            (Some(old), Some(new)) if same(&old, new))
+                };
+                if !holds(text, target.as_ref()) && !kept() {
+                    return Err(SemanticError::Mismatch {
+                        path: shown,
+                        what: "not hold the value that was set".into(),
+                    });
+                }
+                match target {
+                    Some(v) => set_path(&mut expected, path, v),
+                    None => remove_path(&mut expected, path),
+                }
+            }
+            Change::Remove => {
+                remove_path(&mut expected, path);
+                // An include before the removed key now shows through (the
+                // pass without markers has checked that the key's own
+                // definitions are gone).
+                if held.is_some() {
+                    if let Some(shown) = value_at_path(new, path) {
+                        set_path(&mut expected, path, shown);
+                    }
+                }
+                // A parent that only existed through dotted keys under the
+                // removed path (`a.b: 1`) goes with them.
+                prune_emptied_parents(&mut expected, new, path);
+            }
+        }
+    }
+    match first_difference(&expected, new) {
+        None => Ok(()),
+        Some((at, what)) => Err(SemanticError::Mismatch {
+            path: if at.is_empty() {
+                "the document".into()
+            } else {
+                at.join(".")
+            },
+            what,
+        }),
+    }
+}
+
+/// Whether `target` is the value `text` means on its own (where it does not
+/// refer to the document).
+fn holds(text: &str, target: Option<&Value>) -> bool {
+    let Ok(doc) = Document::parse(&format!("x: {text}")) else {
+        return true;
+    };
+    let Ok(alone) = resolve::document(&doc) else {
+        return true;
+    };
+    match (alone.root().get("x"), target) {
+        (Some(a), Some(t)) => same(&a, t),
+        (None, None) => true,
+        _ => false,
+    }
 }
 
 /// One meaningful child of a root object, for lining two documents up: a

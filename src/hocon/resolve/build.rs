@@ -29,6 +29,8 @@ pub struct Include {
     pub name: String,
     /// Inside `required(...)`: a missing file is an error.
     pub required: bool,
+    /// The keys of the object the statement is in (empty at the root).
+    pub at: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -313,6 +315,7 @@ impl<'a> Builder<'a, '_> {
             kind: IncludeKind::Heuristic,
             name: String::new(),
             required: false,
+            at: self.owned_path(),
         };
         for child in node.children() {
             match child {

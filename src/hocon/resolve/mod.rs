@@ -73,7 +73,8 @@ pub fn document_at<'a>(doc: &'a Document, path: &Path) -> Result<Resolved<'a>, S
     resolve_with(doc, &mut includer)
 }
 
-fn resolve_with<'a>(
+/// Resolves `doc`, include statements read by `includer`.
+pub(crate) fn resolve_with<'a>(
     doc: &'a Document,
     includer: &mut dyn Includer,
 ) -> Result<Resolved<'a>, String> {

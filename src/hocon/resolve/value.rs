@@ -418,16 +418,18 @@ fn number_json(text: &str) -> serde_json::Value {
     }
 }
 
-/// Whether two numbers are equal as lightbend compares them: as integers
-/// when both are whole, else as floating point.
+/// Whether two numbers mean the same to PE: equal, and both integers or
+/// both floating point. Stricter than lightbend's equality (where `1` equals
+/// `1.0`): ruby-hocon hands Puppet an Integer for one and a Float for the
+/// other, and a class parameter typed `Integer` refuses a Float.
 pub fn same_number(a: &str, b: &str) -> bool {
     if a == b {
         return true;
     }
     match (number(a), number(b)) {
         (Num::Int(x), Num::Int(y)) => x == y,
-        (Num::Int(x), Num::Float(y)) | (Num::Float(y), Num::Int(x)) => x as f64 == y,
         (Num::Float(x), Num::Float(y)) => x == y,
+        _ => false,
     }
 }
 
@@ -709,7 +711,8 @@ mod tests {
 
     #[test]
     fn numbers_compare_by_value() {
-        assert!(same_number("1", "1.0"));
+        assert!(!same_number("1", "1.0"));
+        assert!(same_number("1.0", "1.00"));
         assert!(same_number("010", "8"));
         assert!(!same_number("1", "1.5"));
         assert_eq!(number_json("1e3"), json!(1000.0));
