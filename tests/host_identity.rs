@@ -86,6 +86,14 @@ fn the_fast_paths_never_start_puppet() {
         Some("[main]\nserver = primary.example.test\n[agent]\ncertname = primary.example.test\n"),
     );
     let without_file = confdir_with(&sim, "conf-none", None);
+    // A certname only Puppet can expand: any look-up of this host's
+    // identity would start it.
+    let unknown = confdir_with(
+        &sim,
+        "conf-unknown",
+        Some("[main]\ncertname = $certname_prefix.example.test\n"),
+    );
+    let pe_conf_arg = pe_conf.display().to_string();
     let cases: Vec<(&str, &Path, Vec<String>)> = vec![
         (
             "status, every flag",
@@ -117,6 +125,34 @@ fn the_fast_paths_never_start_puppet() {
                 "check".into(),
                 "--pe-conf".into(),
                 pe_conf.display().to_string(),
+            ],
+        ),
+        // The pe.conf layer alone needs no identity at all: not even the
+        // host's name (no DNS look-up, no puppet).
+        (
+            "check --pe-conf, a certname only Puppet can expand",
+            &unknown,
+            vec!["check".into(), "--pe-conf".into(), pe_conf_arg.clone()],
+        ),
+        (
+            "opt-out --pe-conf --dry-run, a certname only Puppet can expand",
+            &unknown,
+            vec![
+                "opt-out".into(),
+                "--pe-conf".into(),
+                pe_conf_arg.clone(),
+                "--dry-run".into(),
+            ],
+        ),
+        (
+            "conf get, a certname only Puppet can expand",
+            &unknown,
+            vec![
+                "conf".into(),
+                "get".into(),
+                "--file".into(),
+                pe_conf_arg.clone(),
+                "a::b".into(),
             ],
         ),
         // No layer flag: the classifier layer applies when this host has an

@@ -156,7 +156,13 @@ pub fn gather(ctx: &Context, opts: &Options) -> Facts {
         version: None,
         targets: opts.nodes.clone(),
         orchestrator: None,
-        orchestrator_base: ctx.orchestrator_base().unwrap_or_default(),
+        // Only with the classifier layer: resolving the connection looks up
+        // this host's certname (puppet.conf, DNS, maybe `puppet`), which the
+        // pe.conf layer alone never needs.
+        orchestrator_base: match opts.classifier {
+            true => ctx.orchestrator_base().unwrap_or_default(),
+            false => String::new(),
+        },
         this_host: String::new(),
         service_manager: None,
     };
