@@ -302,8 +302,7 @@ impl TextFile {
                 links: meta.nlink(),
             });
         }
-        let current = open::read_capped(&lock.file, &self.path, meta.len(), max_file_size())?;
-        if current != self.text.as_bytes() {
+        if !open::holds(&lock.file, &self.path, self.text.as_bytes())? {
             return Err(changed());
         }
         let removed_leftovers = replace::remove_leftovers(self.dir(), self.name());

@@ -117,10 +117,58 @@ pub(super) fn read_capped(
     Ok(bytes)
 }
 
+/// Whether the file holds exactly `expected`, read from its start a block at
+/// a time (the check before a write: no second copy of a large file is
+/// made, and reading stops at the first difference).
+pub(super) fn holds(mut file: &File, shown: &Path, expected: &[u8]) -> Result<bool, FileError> {
+    file.seek(SeekFrom::Start(0))
+        .map_err(io_err(shown, "cannot read"))?;
+    let mut block = vec![0u8; 64 * 1024];
+    let mut at = 0;
+    loop {
+        let n = match file.read(&mut block) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(io_err(shown, "cannot read")(e)),
+        };
+        if n == 0 {
+            return Ok(at == expected.len());
+        }
+        if expected.get(at..at + n) != Some(&block[..n]) {
+            return Ok(false);
+        }
+        at += n;
+    }
+}
+
 /// Reads a small file (a certificate, a key, a token) that must be a regular
 /// file of at most `limit` bytes: a FIFO, a device or `/dev/zero` given by
 /// mistake is refused instead of hanging or filling memory.
 pub fn read_regular(path: &Path, limit: u64) -> Result<Vec<u8>, FileError> {
     let (file, meta) = open_regular(path, path, limit)?;
     read_capped(&file, path, meta.len(), limit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn holds_only_the_exact_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        // Over one block, so a difference in the last block is read.
+        let text: Vec<u8> = (0..200_000u32).map(|i| b'a' + (i % 26) as u8).collect();
+        std::fs::write(&path, &text).unwrap();
+        let file = File::open(&path).unwrap();
+        assert!(holds(&file, &path, &text).unwrap());
+        let mut last_changed = text.clone();
+        *last_changed.last_mut().unwrap() = b'!';
+        assert!(!holds(&file, &path, &last_changed).unwrap());
+        assert!(!holds(&file, &path, &text[..text.len() - 1]).unwrap());
+        let mut longer = text.clone();
+        longer.push(b'x');
+        assert!(!holds(&file, &path, &longer).unwrap());
+        assert!(!holds(&file, &path, b"").unwrap());
+    }
 }
