@@ -650,3 +650,60 @@ fn backups_and_temporary_files_are_private_before_their_first_byte() {
         "the backup's name appears by link or rename"
     );
 }
+
+/// Included files are read as pe.conf is: regular files only (a FIFO named
+/// by an include is not opened, so it cannot hang the command; it is
+/// missing, as HOCON treats an include it cannot read), and no larger than
+/// the size limit (a huge file is refused, naming it, not read into memory).
+#[test]
+fn included_files_are_bounded_like_pe_conf() {
+    let dir = scratch();
+    let main = dir.path().join("pe.conf");
+    fs::write(
+        &main,
+        "include \"fifo.conf\"\n\"puppet_enterprise::send_analytics_data\": false\n",
+    )
+    .unwrap();
+    let fifo = dir.path().join("fifo.conf");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo on a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    let key = "puppet_enterprise::send_analytics_data";
+    let out = run_limited(
+        &["conf", "get", "--file", s(&main), key],
+        &[],
+        Duration::from_secs(60),
+    );
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(out.stdout.trim(), "false");
+
+    // A sparse file over the limit (1 MiB here).
+    fs::write(
+        &main,
+        "\"puppet_enterprise::send_analytics_data\": false\ninclude \"big.conf\"\n",
+    )
+    .unwrap();
+    let big = fs::File::create(dir.path().join("big.conf")).unwrap();
+    big.set_len(64 << 20).unwrap();
+    // (`conf get` follows includes; `check` reads pe.conf alone and says
+    // what an include after the key may do.)
+    {
+        let args = ["conf", "get", "--file", s(&main), key];
+        let out = run_limited(
+            &args,
+            &[("PE_ANALYTICS_MAX_FILE_SIZE", "1048576")],
+            Duration::from_secs(60),
+        );
+        assert_eq!(out.code, Some(1), "{args:?}: {}", out.stderr);
+        assert!(
+            out.stderr.contains("big.conf") && out.stderr.contains("limit"),
+            "{args:?}: {}",
+            out.stderr
+        );
+        assert!(
+            out.max_rss_kib < 32 * 1024,
+            "{args:?}: {} KiB",
+            out.max_rss_kib
+        );
+    }
+}

@@ -215,7 +215,11 @@ impl FileIncluder {
                 path.display()
             ));
         }
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        // Read as pe.conf is: a regular file within the size limit.
+        let bytes = crate::files::read_regular(path, crate::files::max_file_size())
+            .map_err(|e| e.to_string())?;
+        let text =
+            String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8 text", path.display()))?;
         let doc = Document::parse_with(&text, crate::peconf::syntax_for(path), EditRules::Improved)
             .map_err(|e| format!("{}:{e}", path.display()))?;
         let mut inner = FileIncluder {
