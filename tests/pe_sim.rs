@@ -797,10 +797,14 @@ fn faults_drop_errors_and_record_file() {
         "{}",
         chain(&err)
     );
+    // How the close shows depends on timing: the TLS reader's end of file,
+    // or, when the client was still writing, a reset or a closed connection.
+    let shown = chain(&err);
     assert!(
-        chain(&err).contains("UnexpectedEof"),
-        "the connection must close without an answer: {}",
-        chain(&err)
+        ["UnexpectedEof", "reset", "closed", "Broken pipe"]
+            .iter()
+            .any(|w| shown.contains(w)),
+        "the connection must close without an answer: {shown}"
     );
     assert_eq!(sim.get(&sim.nc("/groups")).0, 200);
     let lines = std::fs::read_to_string(&record).unwrap();

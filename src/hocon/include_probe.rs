@@ -14,9 +14,9 @@
 //! statement is lost, added, renamed, reordered, made `required(...)` or
 //! `file(...)`, or moved before or after a key it could define, some key
 //! resolves to another marker (or to a value instead of one) and the two
-//! documents differ. An edited key is compared on its own terms: it holds
-//! the value set, or the marker it held before (an include after it still
-//! decides it, as it did).
+//! documents differ. The edited keys are taken as the edit leaves them:
+//! whether an include after one may override it, the text alone cannot tell
+//! (the pe.conf lint reports such an include).
 
 use super::resolve::{new_map, Include, Includer, Value};
 use std::borrow::Cow;
@@ -28,9 +28,10 @@ use std::collections::BTreeMap;
 const UNSEEN_KEY: &str = "\u{0}pe-analytics include probe";
 
 /// The keys the documents' objects hold (`None`: a value that is not an
-/// object).
+/// object), and whether a value there is a list (its marker is then a list,
+/// so that `+=` and concatenations with lists still resolve).
 #[derive(Debug, Default)]
-pub struct Shape(Option<BTreeMap<String, Shape>>);
+pub struct Shape(Option<BTreeMap<String, Shape>>, bool);
 
 impl Shape {
     /// Adds the keys of `value`, a resolved value.
@@ -40,6 +41,7 @@ impl Shape {
             other => other.clone(),
         };
         let Value::Object(object) = value else {
+            self.1 |= matches!(value, Value::Array(_));
             return;
         };
         let children = self.0.get_or_insert_with(BTreeMap::new);
@@ -93,9 +95,10 @@ fn markers(shape: Option<&Shape>, tag: &str, inside: &mut Vec<String>) -> Value<
     inside.pop();
     for (key, child) in children.into_iter().flatten() {
         inside.push(key.clone());
-        let value = match child.0 {
-            Some(_) => markers(Some(child), tag, inside),
-            None => marker(inside),
+        let value = match (&child.0, child.1) {
+            (Some(_), _) => markers(Some(child), tag, inside),
+            (None, true) => Value::array(vec![marker(inside)]),
+            (None, false) => marker(inside),
         };
         inside.pop();
         map.insert(Cow::Owned(key.clone()), value);

@@ -133,13 +133,7 @@ fn check_parsed(
         shape.add(new.root());
         shape
     });
-    // Which edited keys the text held before (an include after one of them
-    // may go on deciding it).
-    let held: Vec<bool> = edits
-        .iter()
-        .map(|(path, _)| value_at_path(old.root(), path).is_some())
-        .collect();
-    compare(old.into_root(), new.root(), edits, None)?;
+    compare(old.into_root(), new.root(), edits, false)?;
     drop(new);
     if let Some(shape) = shape {
         let with_markers = |doc| resolve::resolve_with(doc, &mut Probe::new(&shape));
@@ -151,7 +145,7 @@ fn check_parsed(
                 "with its includes standing for any keys: {e}"
             ))
         })?;
-        compare(old.into_root(), new.root(), edits, Some(&held))?;
+        compare(old.into_root(), new.root(), edits, true)?;
     }
     Ok(parsed)
 }
@@ -165,28 +159,22 @@ fn may_include(doc: &Document) -> bool {
 /// Checks that `new`, the document the edit would write, resolved, is the
 /// document before it, `expected`, with `edits` made and nothing else
 /// changed, and that each set path holds the value that was set. With
-/// `held` (includes standing for marker objects, see `include_probe.rs`;
-/// whether the text held each edited key before), a key the text held may
-/// instead keep the marker it had: an include statement after the key still
-/// decides it, as before the edit (the editor sets a key where it is); what
-/// it may not do is fall under an include it was not under.
+/// `markers` (includes standing for marker objects, see `include_probe.rs`)
+/// the edited keys are taken as they are: whether an include after one may
+/// override it, the text alone cannot tell (the pe.conf lint reports such
+/// an include), and the pass without markers has checked what they hold.
 fn compare<'a>(
     mut expected: Value<'a>,
     new: &Value<'a>,
     edits: &[(Vec<String>, Change)],
-    held: Option<&[bool]>,
+    markers: bool,
 ) -> Result<(), SemanticError> {
-    for (i, (path, change)) in edits.iter().enumerate() {
+    for (path, change) in edits {
         let shown = path.join(".");
         match change {
             Change::Set(text) => {
                 let target = value_at_path(new, path);
-                let kept = || {
-                    held.is_some_and(|held| held[i])
-                        && matches!((value_at_path(&expected, path), &target),
-                            (Some(old), Some(new)) if same(&old, new))
-                };
-                if !holds(text, target.as_ref()) && !kept() {
+                if !markers && !holds(text, target.as_ref()) {
                     return Err(SemanticError::Mismatch {
                         path: shown,
                         what: "not hold the value that was set".into(),
@@ -202,7 +190,7 @@ fn compare<'a>(
                 // An include before the removed key now shows through (the
                 // pass without markers has checked that the key's own
                 // definitions are gone).
-                if held.is_some() {
+                if markers {
                     if let Some(shown) = value_at_path(new, path) {
                         set_path(&mut expected, path, shown);
                     }
