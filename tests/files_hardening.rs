@@ -4,8 +4,9 @@
 //! disk, two editors at once, and the mode a backup is created with. Each
 //! runs the real binary on real files.
 
+mod support;
+
 use std::fs;
-use std::io::Read;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
@@ -27,63 +28,17 @@ fn scratch() -> tempfile::TempDir {
     tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap()
 }
 
-struct Out {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-    /// Peak resident memory of the process, KiB (from wait4).
-    max_rss_kib: i64,
-}
+type Out = support::measured::Measured;
 
 /// Runs pe-analytics, waiting at most `limit` (a hang fails the test
 /// instead of blocking it), with the peak memory of the process.
-#[allow(clippy::zombie_processes)] // reaped by wait4 (for its rusage), or killed and waited
 fn run_limited(args: &[&str], env: &[(&str, &str)], limit: Duration) -> Out {
     let mut cmd = Command::new(BIN);
-    cmd.args(args)
-        .env_remove("PE_ANALYTICS_MAX_FILE_SIZE")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    cmd.args(args).env_remove("PE_ANALYTICS_MAX_FILE_SIZE");
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let mut child = cmd.spawn().unwrap();
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let t_out = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = out.read_to_string(&mut s);
-        s
-    });
-    let t_err = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = err.read_to_string(&mut s);
-        s
-    });
-    let pid = child.id() as libc::pid_t;
-    let deadline = Instant::now() + limit;
-    let (status, rusage) = loop {
-        let mut status = 0;
-        // SAFETY: wait4 on our own child, WNOHANG, into locals.
-        let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-        let r = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut ru) };
-        if r == pid {
-            break (std::process::ExitStatus::from_raw(status), ru);
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("pe-analytics {args:?} still running after {limit:?}: it hangs");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    Out {
-        code: status.code(),
-        stdout: t_out.join().unwrap(),
-        stderr: t_err.join().unwrap(),
-        max_rss_kib: rusage.ru_maxrss,
-    }
+    support::measured::run(cmd, limit)
 }
 
 fn run(args: &[&str]) -> Out {

@@ -14,9 +14,8 @@ use rcgen::{
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -284,55 +283,15 @@ fn blackhole() -> Blackhole {
     }
 }
 
-struct Run {
-    code: Option<i32>,
-    signal: Option<i32>,
-    stdout: String,
-    stderr: String,
-    elapsed: Duration,
-    max_rss_kib: i64,
-}
+type Run = support::measured::Measured;
 
-#[allow(clippy::zombie_processes)] // reaped by wait4, for its rusage
 fn run(args: &[String]) -> Run {
     let home = tempfile::tempdir().unwrap();
-    let start = Instant::now();
-    let mut child = Command::new(BIN)
-        .args(args)
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
         .env("HOME", home.path())
-        .env_remove("PE_RBAC_TOKEN")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let t_out = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = out.read_to_string(&mut s);
-        s
-    });
-    let t_err = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = err.read_to_string(&mut s);
-        s
-    });
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: wait4 on our own child into locals.
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    assert_eq!(unsafe { libc::wait4(pid, &mut status, 0, &mut ru) }, pid);
-    let elapsed = start.elapsed();
-    let status = std::process::ExitStatus::from_raw(status);
-    Run {
-        code: status.code(),
-        signal: status.signal(),
-        stdout: t_out.join().unwrap(),
-        stderr: t_err.join().unwrap(),
-        elapsed,
-        max_rss_kib: ru.ru_maxrss,
-    }
+        .env_remove("PE_RBAC_TOKEN");
+    support::measured::run(cmd, Duration::from_secs(600))
 }
 
 fn args(first: &[&str], rest: &[String]) -> Vec<String> {

@@ -9,6 +9,7 @@
 //! assert_eq!(doc.render(), "{\n  \"a::b\": 1\n  \"puppet_enterprise::send_analytics_data\": false\n}\n");
 //! ```
 
+mod cursor;
 mod edit;
 mod error;
 mod include_probe;

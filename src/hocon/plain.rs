@@ -11,6 +11,8 @@
 //!
 //! [`Node::Lazy`]: super::tree::Node::Lazy
 
+use super::cursor::Cursor;
+
 /// One step through a plain value. Offsets are in the text given to [`read`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
@@ -92,11 +94,19 @@ struct Reader<'a> {
     pos: usize,
 }
 
-impl Reader<'_> {
-    fn at(&self, offset: usize) -> u8 {
-        self.b.get(self.pos + offset).copied().unwrap_or(0)
+impl Cursor for Reader<'_> {
+    fn bytes(&self) -> &[u8] {
+        self.b
     }
+    fn pos(&self) -> usize {
+        self.pos
+    }
+    fn pos_mut(&mut self) -> &mut usize {
+        &mut self.pos
+    }
+}
 
+impl Reader<'_> {
     fn container(&mut self, f: &mut impl FnMut(Event)) -> Option<()> {
         let object = match self.at(0) {
             b'{' => true,
@@ -213,32 +223,6 @@ impl Reader<'_> {
             }
             self.pos += 2;
         }
-    }
-
-    fn blanks(&mut self) {
-        while matches!(self.at(0), b' ' | b'\t' | 0x0B | 0x0C)
-            || (self.at(0) == b'\r' && self.at(1) != b'\n')
-        {
-            self.pos += 1;
-        }
-    }
-
-    /// Blanks, line breaks and comments.
-    fn gap(&mut self) {
-        loop {
-            self.blanks();
-            match self.at(0) {
-                b'\n' => self.pos += 1,
-                b'\r' => self.pos += 2,
-                b'#' => self.comment(),
-                b'/' if self.at(1) == b'/' => self.comment(),
-                _ => return,
-            }
-        }
-    }
-
-    fn comment(&mut self) {
-        self.pos += memchr::memchr(b'\n', &self.b[self.pos..]).unwrap_or(self.b.len() - self.pos);
     }
 }
 

@@ -19,6 +19,7 @@
 //!
 //! [`Node::Lazy`]: super::tree::Node::Lazy
 
+use super::cursor::Cursor;
 use super::lexer::{comment_end, is_ruby_number, quiet_run, NUMBER_CHARS};
 use super::token::{Token, TokenKind};
 
@@ -194,11 +195,19 @@ struct Skimmer<'a> {
     deepest: usize,
 }
 
-impl Skimmer<'_> {
-    fn at(&self, offset: usize) -> u8 {
-        self.b.get(self.pos + offset).copied().unwrap_or(0)
+impl Cursor for Skimmer<'_> {
+    fn bytes(&self) -> &[u8] {
+        self.b
     }
+    fn pos(&self) -> usize {
+        self.pos
+    }
+    fn pos_mut(&mut self) -> &mut usize {
+        &mut self.pos
+    }
+}
 
+impl Skimmer<'_> {
     /// `{ ... }` or `[ ... ]` at `depth`, from its opening bracket.
     fn container(&mut self, depth: usize) -> Option<()> {
         if depth > self.max_depth {
@@ -326,18 +335,6 @@ impl Skimmer<'_> {
         }
     }
 
-    /// Blanks within a line: what the lexer skips as whitespace, ASCII only.
-    /// A `\r` right before `\n` belongs to the line break.
-    fn blanks(&mut self) {
-        loop {
-            match self.at(0) {
-                b' ' | b'\t' | 0x0B | 0x0C => self.pos += 1,
-                b'\r' if self.at(1) != b'\n' => self.pos += 1,
-                _ => return,
-            }
-        }
-    }
-
     /// The run of blanks here as the lexer reads it: `Some(None)` when there
     /// is none, `None` when it runs into a non-ASCII character (which the
     /// lexer might read as more whitespace).
@@ -360,25 +357,6 @@ impl Skimmer<'_> {
     /// end of the text).
     fn comment_ends_line(&self) -> bool {
         memchr::memchr(b'\n', &self.b[self.pos..]).is_some()
-    }
-
-    /// Blanks, line breaks and comments.
-    fn gap(&mut self) {
-        loop {
-            self.blanks();
-            match self.at(0) {
-                b'\n' => self.pos += 1,
-                b'\r' => self.pos += 2,
-                b'#' => self.comment(),
-                b'/' if self.at(1) == b'/' => self.comment(),
-                _ => return,
-            }
-        }
-    }
-
-    /// Up to the line break (not included).
-    fn comment(&mut self) {
-        self.pos += memchr::memchr(b'\n', &self.b[self.pos..]).unwrap_or(self.b.len() - self.pos);
     }
 
     /// What may follow an element: blanks, then a comma, a line break, a

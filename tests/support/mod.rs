@@ -6,6 +6,7 @@
 pub mod data;
 pub mod fixtures;
 pub mod independent;
+pub mod measured;
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};

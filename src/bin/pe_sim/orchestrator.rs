@@ -749,7 +749,7 @@ pub fn evaluate_node(
                 return Err(format!(
                     "Error: Could not retrieve catalog from remote server: Error 500 on SERVER: Server Error: \
                      Evaluation Error: Class[{}]: parameter 'send_analytics_data' expects a Boolean value, got {}",
-                    title_case(class),
+                    super::puppetdb::title_case(class),
                     if val.is_string() { "String" } else { "Any" }
                 ));
             }
@@ -782,20 +782,6 @@ pub fn evaluate_node(
         analytics_opt_out_file: managers.iter().any(|m| m == &json!(false)),
         transaction_uuid: uuid::Uuid::new_v4().to_string(),
     })
-}
-
-fn title_case(class: &str) -> String {
-    class
-        .split("::")
-        .map(|p| {
-            let mut c = p.chars();
-            match c.next() {
-                Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
-                None => String::new(),
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("::")
 }
 
 /// Finish a running node's Puppet run: simulated when `real` is None, else with the

@@ -213,7 +213,8 @@ fn resources(inner: &Inner) -> Vec<Value> {
     out
 }
 
-fn title_case(class: &str) -> String {
+/// A class's resource title, as Puppet writes it (`a::b` -> `A::B`).
+pub(super) fn title_case(class: &str) -> String {
     class
         .split("::")
         .map(|p| {
